@@ -1,0 +1,1 @@
+"""Trained kinematics models (ONNX) and their JSON model cards."""
