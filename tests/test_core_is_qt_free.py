@@ -7,8 +7,16 @@ SCRIPT = r"""
 import importlib, pkgutil, sys
 import mirabelle
 from mirabelle import cli
-names = [m.name for m in pkgutil.walk_packages(mirabelle.__path__, "mirabelle.")
-         if not m.name.startswith(("mirabelle.ui", "mirabelle.training"))]
+SKIP = ("mirabelle.ui", "mirabelle.training", "mirabelle.__main__")
+def walk(path, prefix):
+    # pkgutil.walk_packages would import the skipped packages to recurse into them
+    for info in pkgutil.iter_modules(path, prefix):
+        if info.name.startswith(SKIP):
+            continue
+        yield info.name
+        if info.ispkg:
+            yield from walk(importlib.import_module(info.name).__path__, info.name + ".")
+names = list(walk(mirabelle.__path__, "mirabelle."))
 for name in names:
     importlib.import_module(name)
 for command in ("info", "predict", "demo"):

@@ -2,4 +2,5 @@
 
 from mirabelle.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # importing this module (e.g. walking the package) must not start the app
+    raise SystemExit(main())

@@ -1,0 +1,151 @@
+"""Read and write flag masks as uint8 FITS images, atomically, and find where a cube's flags autosave."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits  # imported up front: the first autosave must not wait for it
+
+from mirabelle.errors import ExportError, FlagsError
+from mirabelle.orientation import map_from_fits, map_to_fits
+
+SIDECAR_SUFFIX = ".mirabelle-flags.fits"
+FLAGS_DIR_ENV = "MIRABELLE_FLAGS_DIR"
+"""Environment variable overriding the fallback folder (tests, portable installs)."""
+
+
+def _fits_bytes(mask_xy: np.ndarray, wcs=None, extra: dict | None = None) -> bytes:
+    import io
+
+    header = fits.Header()
+    if wcs is not None:
+        header.update(wcs.to_header())
+    header["BUNIT"] = ("", "1 = flagged as double component, 0 = not")
+    header["CONTENT"] = ("FLAGS", "Mirabelle double-component flags")
+    for key, value in (extra or {}).items():
+        header[key] = value
+    hdu = fits.PrimaryHDU(map_to_fits(np.asarray(mask_xy).astype(np.uint8)), header=header)
+    buffer = io.BytesIO()
+    hdu.writeto(buffer)
+    return buffer.getvalue()
+
+
+def write_atomic(path: str | Path, payload: bytes, fsync: bool = False) -> Path:
+    """Write ``payload`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+
+    A reader (or a crash) sees either the old file or the new one, never half of one.
+    ``fsync`` also survives a power loss (a killed process never loses a replaced file).
+    Raises ExportError naming the file when the folder is not writable.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {path}: expected a writable folder, found {exc.strerror or exc}.") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    return path
+
+
+def save_mask(path: str | Path, mask_xy: np.ndarray, wcs=None, fsync: bool = False) -> Path:
+    """Write a ``[x, y]`` bool mask atomically as a uint8 FITS image (NAXIS1 = x, optional WCS)."""
+    return write_atomic(path, _fits_bytes(mask_xy, wcs), fsync=fsync)
+
+
+def load_mask(path: str | Path, expected_shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a flag mask FITS image as a bool ``[x, y]`` array.
+
+    Any non-zero, finite pixel is flagged. Raises FlagsError when the file is missing,
+    not a 2-D FITS image, or (with ``expected_shape`` = (nx, ny)) of another shape.
+    """
+    path = Path(path)
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            image = next((h.data for h in hdul if getattr(h, "data", None) is not None and h.data.ndim == 2), None)
+            if image is None:
+                raise FlagsError(f"{path} holds no 2-D image; expected a flag mask (uint8 FITS image).")
+            image = np.array(image)
+    except FlagsError:
+        raise
+    except FileNotFoundError as exc:
+        raise FlagsError(f"{path} does not exist; expected a flag mask FITS file.") from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise FlagsError(f"{path} cannot be read as a flag mask: expected a FITS image, found {exc}.") from exc
+    mask = map_from_fits(np.nan_to_num(image.astype(float), nan=0.0) != 0)
+    if expected_shape is not None and mask.shape != tuple(expected_shape):
+        nx, ny = expected_shape
+        raise FlagsError(
+            f"{path} is a {mask.shape[0]}×{mask.shape[1]} (x×y) mask; expected {nx}×{ny} to match the cube."
+        )
+    return mask
+
+
+def _folder_writable(folder: Path) -> bool:
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    try:  # os.access can be wrong on network and read-only mounts: probe
+        fd, probe = tempfile.mkstemp(prefix=".mirabelle-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+        return True
+    except OSError:
+        return False
+
+
+def fallback_dir() -> Path:
+    """The per-user folder for flags of cubes in read-only folders."""
+    override = os.environ.get(FLAGS_DIR_ENV)
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("mirabelle")) / "flags"
+
+
+def sidecar_path(cube_path: str | Path) -> Path:
+    """``<cube>.mirabelle-flags.fits`` next to the cube."""
+    cube = Path(cube_path).absolute()
+    return cube.with_name(cube.name + SIDECAR_SUFFIX)
+
+
+def user_path(cube_path: str | Path) -> Path:
+    """``<user data>/flags/<cube stem>-<hash of its absolute path>.fits``."""
+    cube = Path(os.path.abspath(cube_path))
+    digest = hashlib.sha256(str(cube).encode("utf-8")).hexdigest()[:16]
+    return fallback_dir() / f"{cube.stem}-{digest}.fits"
+
+
+def autosave_path(cube_path: str | Path) -> Path:
+    """Where the flags of ``cube_path`` are saved.
+
+    An existing sidecar ``<cube>.mirabelle-flags.fits`` wins; otherwise the sidecar when the
+    cube's folder is writable, else :func:`user_path` in the user data folder.
+    """
+    sidecar = sidecar_path(cube_path)
+    if sidecar.exists() and os.access(sidecar, os.W_OK):
+        return sidecar
+    if _folder_writable(sidecar.parent):
+        return sidecar
+    return user_path(cube_path)
+
+
+def find_saved(cube_path: str | Path) -> Path | None:
+    """The newest existing flag file of ``cube_path`` (sidecar or user folder), or None."""
+    found = [c for c in (sidecar_path(cube_path), user_path(cube_path)) if c.is_file()]
+    return max(found, key=lambda c: c.stat().st_mtime_ns) if found else None

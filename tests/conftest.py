@@ -1,0 +1,30 @@
+"""Shared test setup: headless Qt, small synthetic cubes in tmp dirs."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SYNTHETIC = dict(nx=48, ny=40, resolution=5000.0, snr=20.0, seed=1)
+"""Parameters of the shared synthetic cubes (their truth: `mirabelle.synthetic.read_truth`)."""
+
+
+@pytest.fixture(scope="session")
+def synthetic_cube_path(tmp_path_factory):
+    """A small calibrated synthetic SN3 cube (48 x 40, R 5000, Hα SNR 20, seed 1, doubles, NaN borders)."""
+    from mirabelle.synthetic import write_synthetic_cube
+
+    path = tmp_path_factory.mktemp("synthetic") / "synthetic_sn3.hdf5"
+    write_synthetic_cube(path, calibrated=True, **SYNTHETIC)
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_cube_uncalibrated_path(tmp_path_factory):
+    """The same scene as `synthetic_cube_path`, uncalibrated (float32, one axis per pixel, no axis_corr)."""
+    from mirabelle.synthetic import write_synthetic_cube
+
+    path = tmp_path_factory.mktemp("synthetic") / "synthetic_sn3_uncalibrated.hdf5"
+    write_synthetic_cube(path, calibrated=False, **SYNTHETIC)
+    return path
