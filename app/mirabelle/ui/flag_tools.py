@@ -1,0 +1,780 @@
+"""Flag double-component pixels by eye on the image view: brush, polygon, eraser, undo, autosave.
+
+* :class:`FlagLayer` puts a :class:`~mirabelle.flags.FlagMask` on the main image's
+  ``pg.ViewBox``: a tinted layer (cyan, brighter outline) above the map overlay, an input
+  item that takes left clicks and drags only while ``state.flag_mode != "off"``, a brush
+  circle and the polygon being drawn. It restores a cube's flags on
+  :meth:`FlagLayer.set_cube` and autosaves them (debounced, ≤ 0.3 s after a change).
+* :class:`FlagPanel` is the side panel: mode buttons, brush size, undo/redo, the list of
+  flagged regions (click to centre), the double-score hint toggle and the two exports.
+
+Coordinates: the view shows pixel ``(x, y)`` over the square x..x+1, y..y+1, so a view
+position ``(vx, vy)`` is the pixel coordinate ``(vx − ½, vy − ½)`` of the mask, whose
+pixel centres are integers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QPointF, QRectF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGraphicsEllipseItem,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mirabelle.errors import FlagsError, MirabelleError
+from mirabelle.flags import FlagMask, FlagRegion, autosave_path, find_saved, write_ds9_regions, write_fits_mask
+from mirabelle.flags.storage import save_mask
+
+Z_FLAGS = 20
+FLAG_RGB = (0, 229, 255)
+FLAG_FILL_ALPHA = 80
+FLAG_EDGE_ALPHA = 235
+AUTOSAVE_DELAY_MS = 300
+REGIONS_DELAY_MS = 150
+MODE_KEYS = {"brush": "B", "polygon": "P", "eraser": "E"}
+
+
+class FlagAutosave(QObject):
+    """Writes a mask to ``path`` at most ``delay_ms`` after the first unsaved change.
+
+    The timer is not restarted by later changes, so continuous painting is still saved
+    every ``delay_ms``. Each write is atomic (temporary file + rename). ``saved(path)``
+    after each write; ``failed(message)`` when the folder refuses it.
+    """
+
+    saved = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, flags: FlagMask, path: str | Path, wcs=None, delay_ms: int = AUTOSAVE_DELAY_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.flags = flags
+        self.path = Path(path)
+        self.wcs = wcs
+        self.last_saved: float | None = None
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self.flush)
+        flags.changed.append(self._on_model_changed)
+
+    @property
+    def pending(self) -> bool:
+        """True while a change waits to be written."""
+        return self._dirty
+
+    def _on_model_changed(self, _box) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> bool:
+        """Write now if anything is unsaved; True on success (or nothing to do)."""
+        self._timer.stop()
+        if not self._dirty:
+            return True
+        try:
+            save_mask(self.path, self.flags.data, wcs=self.wcs)
+        except MirabelleError as exc:
+            self.failed.emit(str(exc))
+            return False
+        self._dirty = False
+        self.last_saved = time.time()
+        self.saved.emit(str(self.path))
+        return True
+
+    def detach(self) -> None:
+        """Flush and stop listening to the mask."""
+        self.flush()
+        if self._on_model_changed in self.flags.changed:
+            self.flags.changed.remove(self._on_model_changed)
+
+
+class _FlagInputItem(pg.GraphicsObject):
+    """Invisible item over the image (and a margin) taking left clicks/drags in flag modes only."""
+
+    def __init__(self, layer: FlagLayer) -> None:
+        super().__init__()
+        self._layer = layer
+        self._rect = QRectF()
+        self.setFlag(self.GraphicsItemFlag.ItemIsFocusable, True)
+
+    def set_image_rect(self, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        margin = 0.25 * max(rect.width(), rect.height())
+        self._rect = rect.adjusted(-margin, -margin, margin, margin)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
+        return self._rect
+
+    def paint(self, painter, option, widget=None) -> None:
+        pass
+
+    def _active(self) -> bool:
+        return self._layer.mode != "off" and self._layer.flags is not None
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph name)
+        if ev.isExit():
+            self._layer._on_view_hover(None)
+            return
+        if self._active():
+            ev.acceptDrags(Qt.MouseButton.LeftButton)
+            ev.acceptClicks(Qt.MouseButton.LeftButton)
+        self._layer._on_view_hover(ev.pos())
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        if not self._active() or ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self._layer._on_view_click(ev.pos(), double=ev.double())
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802
+        if not self._active() or ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        if ev.isStart():
+            self._layer.begin_brush(ev.buttonDownPos())
+        self._layer.continue_brush(ev.pos())
+        if ev.isFinish():
+            self._layer.end_brush()
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802
+        if ev.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._layer.polygon_in_progress:
+            self._layer.close_polygon()
+            ev.accept()
+        elif ev.key() == Qt.Key.Key_Escape and self._layer.polygon_in_progress:
+            self._layer.cancel_polygon()
+            ev.accept()
+        else:
+            ev.ignore()
+
+
+class FlagLayer(QObject):
+    """The flag mask drawn on, and edited from, the main image's ViewBox.
+
+    Parameters
+    ----------
+    view_box : pg.ViewBox
+        The image view's box (items in ``[x, y]`` pixel coordinates, y up).
+    state : ViewState
+        Read: ``flag_mode``, ``brush_radius``. The layer never writes it except
+        :meth:`escape` (polygon cancelled or mode set to "off").
+    autosave_delay_ms : int
+        Debounce of the autosave (≤ 1000 so a crash loses at most a second).
+
+    Signals: ``flags_changed()`` after each change of the mask (painting, undo, restore);
+    ``cube_changed()`` after :meth:`set_cube`; ``saved(path)``; ``message(text)`` for the
+    status bar (restored flags, autosave failures).
+    """
+
+    flags_changed = Signal()
+    cube_changed = Signal()
+    saved = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, view_box: pg.ViewBox, state, parent: QObject | None = None,
+                 autosave_delay_ms: int = AUTOSAVE_DELAY_MS, z: float = Z_FLAGS) -> None:
+        super().__init__(parent)
+        self.view_box = view_box
+        self.state = state
+        self.flags: FlagMask | None = None
+        self.cube_path: Path | None = None
+        self.wcs = None
+        self.autosave: FlagAutosave | None = None
+        self._autosave_delay_ms = autosave_delay_ms
+        self._brush_last: tuple[float, float] | None = None
+        self._brush_value = True
+        self._polygon: list[tuple[float, float]] = []
+        self._hover: QPointF | None = None
+
+        lut = np.zeros((3, 4), dtype=np.uint8)
+        lut[1] = (*FLAG_RGB, FLAG_FILL_ALPHA)
+        lut[2] = (*FLAG_RGB, FLAG_EDGE_ALPHA)
+        self._lut = lut
+        self._codes: np.ndarray | None = None  # uint8 [x, y]: 0 none, 1 flagged, 2 outline
+        self.mask_item = pg.ImageItem(axisOrder="col-major")
+        self.mask_item.setZValue(z)
+        view_box.addItem(self.mask_item, ignoreBounds=True)
+
+        self.input_item = _FlagInputItem(self)
+        self.input_item.setZValue(z + 1)
+        view_box.addItem(self.input_item, ignoreBounds=True)
+
+        pen = QPen(QColor(*FLAG_RGB))
+        pen.setCosmetic(True)
+        pen.setWidthF(1.5)
+        self.brush_cursor = QGraphicsEllipseItem()
+        self.brush_cursor.setPen(pen)
+        self.brush_cursor.setZValue(z + 2)
+        self.brush_cursor.setVisible(False)
+        view_box.addItem(self.brush_cursor, ignoreBounds=True)
+
+        self.polygon_item = pg.PlotDataItem(
+            [], [], pen=pg.mkPen(FLAG_RGB, width=1.5, style=Qt.PenStyle.DashLine),
+            symbol="o", symbolSize=6, symbolBrush=pg.mkBrush(FLAG_RGB), symbolPen=None,
+        )
+        self.polygon_item.setZValue(z + 2)
+        view_box.addItem(self.polygon_item, ignoreBounds=True)
+
+        state.flag_mode_changed.connect(self._on_model_flag_mode)
+        state.brush_radius_changed.connect(self._on_model_brush_radius)
+        self._on_model_flag_mode(state.flag_mode)
+
+    # cube -----------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self.state.flag_mode
+
+    def set_cube(self, cube_path: str | Path | None, shape: tuple[int, int] | None = None, wcs=None) -> str:
+        """Show the flags of a new cube (``shape`` = (nx, ny)), restoring its saved flags.
+
+        The previous cube's flags are flushed to disk first. Returns a one-line message
+        (also emitted as ``message``) saying what was restored; ``cube_path=None`` clears.
+        """
+        self.flush()
+        if self.autosave is not None:
+            self.autosave.detach()
+            self.autosave = None
+        self._polygon = []
+        self.cube_path = None if cube_path is None else Path(cube_path)
+        self.wcs = wcs
+        text = ""
+        if cube_path is None or shape is None:
+            self.flags = None
+        else:
+            nx, ny = (int(v) for v in shape)
+            self.flags = FlagMask(nx, ny)
+            saved = find_saved(cube_path)
+            if saved is not None:
+                try:
+                    self.flags.load(saved)
+                    text = f"Restored {self.flags.count} flagged pixels from {saved}."
+                except FlagsError as exc:
+                    text = f"Flags not restored: {exc}{_keep_aside(saved)}"
+            self.flags.changed.append(self._on_model_changed)
+            self.autosave = FlagAutosave(self.flags, autosave_path(cube_path), wcs=wcs,
+                                         delay_ms=self._autosave_delay_ms, parent=self)
+            self.autosave.saved.connect(self.saved)
+            self.autosave.failed.connect(self._on_model_autosave_failed)
+            self.input_item.set_image_rect(QRectF(0, 0, nx, ny))
+        self._redraw_all()
+        self._update_polygon_item()
+        self._update_cursor()
+        self.cube_changed.emit()
+        self.flags_changed.emit()
+        if text:
+            self.message.emit(text)
+        return text
+
+    def _on_model_autosave_failed(self, text: str) -> None:
+        self.message.emit(f"Flags not autosaved: {text}")
+
+    def flush(self) -> bool:
+        """Write unsaved flags now (call on close and before opening another cube)."""
+        return True if self.autosave is None else self.autosave.flush()
+
+    @property
+    def autosave_file(self) -> Path | None:
+        return None if self.autosave is None else self.autosave.path
+
+    # drawing the mask -------------------------------------------------------------------
+    def _on_model_changed(self, box) -> None:
+        self._redraw_box(box)
+        self.flags_changed.emit()
+
+    def _redraw_all(self) -> None:
+        if self.flags is None:
+            self._codes = None
+            self.mask_item.clear()
+            return
+        self._codes = np.zeros(self.flags.shape, dtype=np.uint8)
+        self._redraw_box((0, self.flags.nx, 0, self.flags.ny))
+
+    def _redraw_box(self, box) -> None:
+        if self.flags is None or self._codes is None:
+            return
+        nx, ny = self.flags.shape
+        x0, x1, y0, y1 = max(box[0] - 1, 0), min(box[1] + 1, nx), max(box[2] - 1, 0), min(box[3] + 1, ny)
+        mask = _window_with_border(self.flags.data, x0, x1, y0, y1)
+        inner = mask[1:-1, 1:-1]
+        interior = inner & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+        self._codes[x0:x1, y0:y1] = inner.astype(np.uint8) + (inner & ~interior)
+        self.mask_item.setImage(self._codes, autoLevels=False, levels=(0, 2), lut=self._lut)
+
+    # editing from the view ------------------------------------------------------------
+    @staticmethod
+    def _pixel_coords(view_pos) -> tuple[float, float]:
+        return float(view_pos.x()) - 0.5, float(view_pos.y()) - 0.5
+
+    def begin_brush(self, view_pos) -> None:
+        """Start a brush or eraser stroke at a view position (one undo step until :meth:`end_brush`)."""
+        if self.flags is None or self.mode not in ("brush", "eraser"):
+            return
+        self._brush_value = self.mode == "brush"
+        self.flags.begin_stroke()
+        x, y = self._pixel_coords(view_pos)
+        self._brush_last = (x, y)
+        self.flags.paint_disk(x, y, self.state.brush_radius, self._brush_value)
+
+    def continue_brush(self, view_pos) -> None:
+        """Paint from the last brush position to ``view_pos``."""
+        if self.flags is None or self._brush_last is None:
+            return
+        x, y = self._pixel_coords(view_pos)
+        x0, y0 = self._brush_last
+        self.flags.paint_segment(x0, y0, x, y, self.state.brush_radius, self._brush_value)
+        self._brush_last = (x, y)
+        self._on_view_hover(view_pos)
+
+    def end_brush(self) -> None:
+        if self.flags is not None and self._brush_last is not None:
+            self.flags.end_stroke()
+        self._brush_last = None
+
+    def paint_path(self, view_points) -> None:
+        """Paint a whole stroke along view positions, as a drag would (tests, scripting)."""
+        points = [QPointF(*p) if not isinstance(p, QPointF) else p for p in view_points]
+        if not points:
+            return
+        self.begin_brush(points[0])
+        for p in points[1:]:
+            self.continue_brush(p)
+        self.end_brush()
+
+    def _on_view_click(self, view_pos, double: bool = False) -> None:
+        if self.mode == "polygon":
+            if double:
+                self.close_polygon()
+            else:
+                self.add_polygon_vertex(view_pos)
+        elif self.mode in ("brush", "eraser"):
+            self.paint_path([view_pos])
+
+    @property
+    def polygon_in_progress(self) -> bool:
+        return bool(self._polygon)
+
+    def add_polygon_vertex(self, view_pos) -> None:
+        if self.flags is None:
+            return
+        self._polygon.append(self._pixel_coords(view_pos))
+        self._update_polygon_item()
+
+    def close_polygon(self) -> bool:
+        """Fill the polygon drawn so far (even-odd rule) as one undo step; True if it had ≥ 3 vertices."""
+        vertices, self._polygon = self._polygon, []
+        self._update_polygon_item()
+        if self.flags is None or len(vertices) < 3:
+            return False
+        self.flags.paint_polygon(vertices, True)
+        return True
+
+    def cancel_polygon(self) -> None:
+        self._polygon = []
+        self._update_polygon_item()
+
+    def escape(self) -> None:
+        """Esc: cancel a polygon being drawn, else leave flag mode."""
+        if self.polygon_in_progress:
+            self.cancel_polygon()
+        else:
+            self.state.flag_mode = "off"
+
+    def undo(self) -> bool:
+        return bool(self.flags and self.flags.undo())
+
+    def redo(self) -> bool:
+        return bool(self.flags and self.flags.redo())
+
+    # cursor, polygon preview, mode ----------------------------------------------------------
+    def _on_model_flag_mode(self, mode: str) -> None:
+        if mode != "polygon":
+            self.cancel_polygon()
+        if mode == "off":
+            self.input_item.unsetCursor()
+            self.end_brush()
+        else:
+            self.input_item.setCursor(Qt.CursorShape.CrossCursor)
+        self._update_cursor()
+
+    def _on_model_brush_radius(self, _radius) -> None:
+        self._update_cursor()
+
+    def _on_view_hover(self, view_pos) -> None:
+        self._hover = None if view_pos is None else QPointF(view_pos)
+        self._update_cursor()
+        if self._polygon:
+            self._update_polygon_item()
+
+    def _update_cursor(self) -> None:
+        show = self._hover is not None and self.flags is not None and self.mode in ("brush", "eraser")
+        self.brush_cursor.setVisible(show)
+        if show:
+            r = self.state.brush_radius
+            self.brush_cursor.setRect(QRectF(self._hover.x() - r, self._hover.y() - r, 2 * r, 2 * r))
+            pen = self.brush_cursor.pen()
+            pen.setStyle(Qt.PenStyle.DashLine if self.mode == "eraser" else Qt.PenStyle.SolidLine)
+            self.brush_cursor.setPen(pen)
+
+    def _update_polygon_item(self) -> None:
+        points = [(x + 0.5, y + 0.5) for x, y in self._polygon]
+        if points and self._hover is not None:
+            points.append((self._hover.x(), self._hover.y()))
+        if points:
+            points.append(points[0])
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        self.polygon_item.setData(xs, ys)
+
+    def center_on(self, x: float, y: float, box=None) -> None:
+        """Centre the view on pixel (x, y), zooming out to show ``box`` (x0, x1, y0, y1) if needed."""
+        (vx0, vx1), (vy0, vy1) = self.view_box.viewRange()
+        width, height = vx1 - vx0, vy1 - vy0
+        if box is not None:
+            width = max(width, 1.3 * (box[1] - box[0]))
+            height = max(height, 1.3 * (box[3] - box[2]))
+        cx, cy = x + 0.5, y + 0.5
+        self.view_box.setRange(QRectF(cx - width / 2, cy - height / 2, width, height), padding=0)
+
+    def center_on_region(self, region: FlagRegion) -> None:
+        self.center_on(*region.centroid, box=region.box)
+
+
+def _keep_aside(path: Path) -> str:
+    """Rename an unusable flag file so the next autosave does not replace it; says where it went."""
+    backup = path.with_name(path.name + ".bak")
+    try:
+        os.replace(path, backup)
+    except OSError:
+        return ""
+    return f" It was kept as {backup}."
+
+
+def _window_with_border(data: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> np.ndarray:
+    """``data[x0:x1, y0:y1]`` with a one-pixel border of neighbours (False outside ``data``)."""
+    nx, ny = data.shape
+    out = np.zeros((x1 - x0 + 2, y1 - y0 + 2), dtype=bool)
+    sx0, sx1, sy0, sy1 = max(x0 - 1, 0), min(x1 + 1, nx), max(y0 - 1, 0), min(y1 + 1, ny)
+    out[sx0 - x0 + 1:sx1 - x0 + 1, sy0 - y0 + 1:sy1 - y0 + 1] = data[sx0:sx1, sy0:sy1]
+    return out
+
+
+def _tool_button(text: str, tip: str, checkable: bool = False) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setCheckable(checkable)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setMinimumWidth(64)
+    return button
+
+
+class FlagPanel(QWidget):
+    """Side panel driving a :class:`FlagLayer` and mirroring the state's flag fields.
+
+    Shortcuts (window-wide while the panel is shown; ``actions`` lists them): B brush,
+    P polygon, E eraser, Esc cancel polygon / leave flag mode, [ and ] brush size,
+    Ctrl+Z undo, Ctrl+Shift+Z (and Ctrl+Y) redo.
+    """
+
+    def __init__(self, layer: FlagLayer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer = layer
+        self.state = layer.state
+        self._regions: list[FlagRegion] = []
+
+        self.mode_buttons: dict[str, QToolButton] = {}
+        modes = QHBoxLayout()
+        modes.setSpacing(4)
+        for mode, label in (("brush", "Brush"), ("polygon", "Polygon"), ("eraser", "Eraser")):
+            key = MODE_KEYS[mode]
+            button = _tool_button(f"{label} ({key})", f"{label} tool — press {key}; again or Esc to stop", True)
+            button.clicked.connect(self._on_view_mode_button)
+            button.setProperty("flag_mode", mode)
+            self.mode_buttons[mode] = button
+            modes.addWidget(button)
+        modes.addStretch(1)
+
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setRange(1, 60)
+        self.size_slider.setToolTip("Brush radius in image pixels ([ and ] keys)")
+        self.size_spin = QDoubleSpinBox()
+        self.size_spin.setRange(0.5, 200.0)
+        self.size_spin.setSingleStep(0.5)
+        self.size_spin.setDecimals(1)
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setToolTip(self.size_slider.toolTip())
+        size_row = QHBoxLayout()
+        size_row.addWidget(QLabel("Brush radius"))
+        size_row.addWidget(self.size_slider, 1)
+        size_row.addWidget(self.size_spin)
+
+        self.undo_button = _tool_button("Undo", "Undo the last stroke (Ctrl+Z)")
+        self.redo_button = _tool_button("Redo", "Redo (Ctrl+Shift+Z)")
+        self.clear_button = _tool_button("Clear all", "Unflag every pixel (can be undone)")
+        history = QHBoxLayout()
+        for button in (self.undo_button, self.redo_button, self.clear_button):
+            history.addWidget(button)
+        history.addStretch(1)
+
+        self.hint_check = QCheckBox("Highlight likely doubles, score ≥")
+        self.hint_check.setToolTip("Tint pixels whose double-component score (CNN) is at least the threshold")
+        self.hint_spin = QDoubleSpinBox()
+        self.hint_spin.setRange(0.0, 1.0)
+        self.hint_spin.setSingleStep(0.05)
+        self.hint_spin.setDecimals(2)
+        hint_row = QHBoxLayout()
+        hint_row.addWidget(self.hint_check)
+        hint_row.addWidget(self.hint_spin)
+        hint_row.addStretch(1)
+
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        self.region_list = QListWidget()
+        self.region_list.setToolTip("Click a region to centre the view on it")
+        self.region_list.setMinimumHeight(90)
+        self.save_label = QLabel()
+        self.save_label.setWordWrap(True)
+        self.save_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.save_label.setStyleSheet("color: palette(mid);")
+
+        self.export_mask_button = QPushButton("Export mask (FITS)…")
+        self.export_regions_button = QPushButton("Export regions (DS9)…")
+        exports = QHBoxLayout()
+        exports.addWidget(self.export_mask_button)
+        exports.addWidget(self.export_regions_button)
+
+        tools = QGroupBox("Flag double components")
+        grid = QGridLayout(tools)
+        grid.addLayout(modes, 0, 0)
+        grid.addLayout(size_row, 1, 0)
+        grid.addLayout(history, 2, 0)
+        grid.addLayout(hint_row, 3, 0)
+        regions_box = QGroupBox("Flagged regions")
+        regions_layout = QVBoxLayout(regions_box)
+        regions_layout.addWidget(self.summary_label)
+        regions_layout.addWidget(self.region_list, 1)
+        regions_layout.addLayout(exports)
+        regions_layout.addWidget(self.save_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(tools)
+        layout.addWidget(regions_box, 1)
+
+        self.actions_by_name: dict[str, QAction] = {}
+        self._add_action("brush", "B", self._toggle_brush)
+        self._add_action("polygon", "P", self._toggle_polygon)
+        self._add_action("eraser", "E", self._toggle_eraser)
+        self._add_action("escape", "Esc", self.layer.escape)
+        self._add_action("smaller", "[", self._brush_smaller)
+        self._add_action("larger", "]", self._brush_larger)
+        self._add_action("undo", QKeySequence.StandardKey.Undo, self.layer.undo)
+        self._add_action("redo", "Ctrl+Shift+Z", self.layer.redo)
+        self.actions_by_name["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+
+        self._regions_timer = QTimer(self)
+        self._regions_timer.setSingleShot(True)
+        self._regions_timer.setInterval(REGIONS_DELAY_MS)
+        self._regions_timer.timeout.connect(self.refresh_regions)
+
+        self.size_slider.valueChanged.connect(self._on_view_slider)
+        self.size_spin.valueChanged.connect(self._on_view_radius)
+        self.undo_button.clicked.connect(self.layer.undo)
+        self.redo_button.clicked.connect(self.layer.redo)
+        self.clear_button.clicked.connect(self._on_view_clear)
+        self.hint_check.toggled.connect(self._on_view_hint_visible)
+        self.hint_spin.valueChanged.connect(self._on_view_hint_threshold)
+        self.region_list.itemClicked.connect(self._on_view_region_clicked)
+        self.export_mask_button.clicked.connect(self._ask_and_export_mask)
+        self.export_regions_button.clicked.connect(self._ask_and_export_regions)
+        self.state.flag_mode_changed.connect(self._on_model_flag_mode)
+        self.state.brush_radius_changed.connect(self._on_model_radius)
+        self.state.flag_hint_visible_changed.connect(self._on_model_hint)
+        self.state.flag_hint_threshold_changed.connect(self._on_model_hint)
+        layer.flags_changed.connect(self._on_model_flags_changed)
+        layer.cube_changed.connect(self.refresh_regions)
+        layer.saved.connect(self._on_model_saved)
+        layer.message.connect(self.save_label.setText)
+
+        self._on_model_flag_mode(self.state.flag_mode)
+        self._on_model_radius(self.state.brush_radius)
+        self._on_model_hint()
+        self.refresh_regions()
+
+    @property
+    def actions(self) -> list[QAction]:
+        return list(self.actions_by_name.values())
+
+    def _add_action(self, name: str, key, slot) -> None:
+        action = QAction(name.capitalize(), self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        self.actions_by_name[name] = action
+
+    # view -> state ------------------------------------------------------------------------
+    def _on_view_mode_button(self) -> None:
+        button = self.sender()
+        mode = button.property("flag_mode")
+        self.state.flag_mode = mode if button.isChecked() else "off"
+
+    def _on_view_clear(self) -> None:
+        if self.layer.flags is not None:
+            self.layer.flags.clear()
+
+    def _on_view_hint_visible(self, visible: bool) -> None:
+        self.state.flag_hint_visible = bool(visible)
+
+    def _on_view_hint_threshold(self, value: float) -> None:
+        self.state.flag_hint_threshold = float(value)
+
+    def _on_view_slider(self, value: int) -> None:
+        self._on_view_radius(float(value))
+
+    def _toggle_mode(self, mode: str) -> None:
+        self.state.flag_mode = "off" if self.state.flag_mode == mode else mode
+
+    def _toggle_brush(self) -> None:
+        self._toggle_mode("brush")
+
+    def _toggle_polygon(self) -> None:
+        self._toggle_mode("polygon")
+
+    def _toggle_eraser(self) -> None:
+        self._toggle_mode("eraser")
+
+    def _brush_smaller(self) -> None:
+        self.step_brush(-1)
+
+    def _brush_larger(self) -> None:
+        self.step_brush(+1)
+
+    def _on_view_radius(self, radius: float) -> None:
+        self.state.brush_radius = min(max(radius, 0.5), 200.0)
+
+    def step_brush(self, direction: int) -> None:
+        """Grow (+1) or shrink (−1) the brush by about 20 %, at least half a pixel."""
+        r = self.state.brush_radius
+        step = max(0.5, round(0.2 * r * 2) / 2)
+        self.state.brush_radius = min(max(r + direction * step, 0.5), 200.0)
+
+    def _on_view_region_clicked(self, item: QListWidgetItem) -> None:
+        index = self.region_list.row(item)
+        if 0 <= index < len(self._regions):
+            self.layer.center_on_region(self._regions[index])
+
+    # state -> view ------------------------------------------------------------------------
+    def _on_model_flag_mode(self, mode: str) -> None:
+        for name, button in self.mode_buttons.items():
+            with QSignalBlocker(button):
+                button.setChecked(name == mode)
+
+    def _on_model_radius(self, radius: float) -> None:
+        with QSignalBlocker(self.size_spin), QSignalBlocker(self.size_slider):
+            self.size_spin.setValue(radius)
+            self.size_slider.setValue(int(round(min(max(radius, 1), 60))))
+
+    def _on_model_hint(self, *_args) -> None:
+        with QSignalBlocker(self.hint_check), QSignalBlocker(self.hint_spin):
+            self.hint_check.setChecked(bool(self.state.flag_hint_visible))
+            self.hint_spin.setValue(float(self.state.flag_hint_threshold))
+
+    def _on_model_flags_changed(self) -> None:
+        flags = self.layer.flags
+        self.undo_button.setEnabled(bool(flags and flags.can_undo))
+        self.redo_button.setEnabled(bool(flags and flags.can_redo))
+        self._regions_timer.start()
+
+    def _on_model_saved(self, path: str) -> None:
+        self.save_label.setText(f"Autosaved {time.strftime('%H:%M:%S')} to {path}")
+
+    def refresh_regions(self) -> None:
+        """Recompute the list of flagged regions (debounced after edits)."""
+        self._regions_timer.stop()
+        flags = self.layer.flags
+        self._regions = flags.regions() if flags is not None else []
+        self.region_list.clear()
+        for region in self._regions:
+            x, y = region.centroid
+            self.region_list.addItem(f"Region {region.label}: {region.n_pixels} px around ({x:.0f}, {y:.0f})")
+        if flags is None:
+            self.summary_label.setText("Open a cube to flag pixels.")
+        elif not self._regions:
+            self.summary_label.setText("No pixels flagged. Pick Brush (B) or Polygon (P) and paint on the image.")
+        else:
+            n = len(self._regions)
+            self.summary_label.setText(f"{flags.count} pixels flagged in {n} region{'s' if n > 1 else ''}.")
+        has = bool(self._regions)
+        self.export_mask_button.setEnabled(flags is not None)
+        self.export_regions_button.setEnabled(has)
+        self.undo_button.setEnabled(bool(flags and flags.can_undo))
+        self.redo_button.setEnabled(bool(flags and flags.can_redo))
+
+    @property
+    def regions(self) -> list[FlagRegion]:
+        return list(self._regions)
+
+    # exports ---------------------------------------------------------------------------------
+    def export_mask(self, path: str | Path) -> Path:
+        """Write the flags as a uint8 FITS mask with the cube's WCS (raises ExportError)."""
+        return write_fits_mask(path, self._require_flags().data, self.layer.wcs)
+
+    def export_regions(self, path: str | Path) -> Path:
+        """Write the flagged regions' outlines as a DS9 region file (raises ExportError)."""
+        return write_ds9_regions(path, self._require_flags().data, self.layer.wcs)
+
+    def _require_flags(self) -> FlagMask:
+        if self.layer.flags is None:
+            raise FlagsError("No cube is open; expected flags to export, found none.")
+        return self.layer.flags
+
+    def _ask_and_export_mask(self) -> None:
+        self._ask_and_export("mask")
+
+    def _ask_and_export_regions(self) -> None:
+        self._ask_and_export("regions")
+
+    def _ask_and_export(self, kind: str) -> None:
+        from mirabelle.ui.errors import show_error
+
+        cube = self.layer.cube_path
+        folder = str(cube.parent) if cube is not None else ""
+        stem = cube.name.split(".")[0] if cube is not None else "flags"
+        if kind == "mask":
+            default, filters = f"{folder}/{stem}_flags_double.fits", "FITS mask (*.fits)"
+        else:
+            default, filters = f"{folder}/{stem}_flags_double.reg", "DS9 regions (*.reg)"
+        path, _ = QFileDialog.getSaveFileName(self, "Export flags", default, filters)
+        if not path:
+            return
+        try:
+            written = self.export_mask(path) if kind == "mask" else self.export_regions(path)
+        except MirabelleError as exc:
+            show_error(self, exc, "Export flags")
+            return
+        self.save_label.setText(f"Exported {written}")

@@ -1,0 +1,664 @@
+"""The spectrum of the selected pixel: data, the CNN-prior sincgauss model, residual, lines, saliency.
+
+:class:`SpectrumPanel` only draws what it is handed (:class:`~mirabelle.ui.state.PixelData`,
+read and solved off the GUI thread by the main window); :meth:`SpectrumPanel.show_pixel`
+is a convenience that solves the line amplitudes itself. The x axis follows
+``state.spectrum_unit``: wavenumber (cm⁻¹), wavelength (nm, ``1e7/σ``) or the velocity an
+Hα line would have at that wavenumber (km/s). The optional "Refine" button runs a 1- or
+2-component least-squares fit of velocity and broadening (amplitudes solved linearly) in a
+worker thread and draws it beside the prior.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRunnable, QSignalBlocker, Qt, QThreadPool, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mirabelle.errors import ExportError
+from mirabelle.lines import (
+    C_KMS,
+    LINE_LABELS,
+    LINE_NAMES,
+    REST_NM,
+    SN3_BAND_NM,
+    line_fluxes,
+    line_position_cm1,
+    model_spectrum,
+    solve_amplitudes,
+    velocity_from_position,
+)
+from mirabelle.ui.state import SPECTRUM_UNITS, PixelData
+
+SALIENCY_MIN_WEIGHT = 0.25
+"""Saliency points below this weight are not drawn (as in Rhea et al. 2020, Fig. 5)."""
+MODEL_OVERSAMPLING = 4
+UNIT_LABELS = {"cm1": "Wavenumber (cm⁻¹)", "nm": "Wavelength (nm)", "kms": "Velocity of Hα (km/s)"}
+UNIT_CHOICES = {"cm1": "cm⁻¹", "nm": "nm", "kms": "km/s (Hα)"}
+MODEL_RGB = (255, 127, 14)
+REFINED_RGB = (44, 160, 44)
+LINE_RGB = (31, 150, 180)
+_SALIENCY_CMAP = pg.colormap.get("plasma")
+LABEL_HEIGHTS = (0.70, 0.62, 0.54, 0.70, 0.62)
+"""Heights of the line labels (fraction of the plot), staggered so close lines stay readable."""
+HEADROOM = 0.6
+"""Extra y range above the data, as a fraction of its span: room for the legend and labels."""
+VELOCITY_HALF_WINDOW_KMS = 1500.0
+
+
+def to_unit(axis_cm1: np.ndarray, unit: str) -> np.ndarray:
+    """Wavenumbers (cm⁻¹) expressed in ``unit``: 'cm1', 'nm' (1e7/σ) or 'kms' (Hα velocity)."""
+    axis = np.asarray(axis_cm1, dtype=float)
+    if unit == "nm":
+        return 1e7 / axis
+    if unit == "kms":
+        return velocity_from_position(REST_NM["Halpha"], axis)
+    return axis
+
+
+def refine_fit(axis_cm1: np.ndarray, values: np.ndarray, velocity_kms: float, broadening_kms: float,
+               fwhm_cm1: float, components: int = 1, second_offset_kms: float | None = None) -> dict:
+    """Least-squares velocity and broadening of 1 or 2 components, amplitudes solved linearly.
+
+    Starts from the given (CNN) kinematics; a second component starts at ``velocity_kms +
+    second_offset_kms`` (default: the instrumental velocity FWHM). Only channels near the
+    lines enter the fit. Returns ``velocity_kms``, ``broadening_kms`` (arrays of length
+    ``components``), ``amplitudes`` (C, 5), ``continuum``, ``model`` (nchan,) on ``axis_cm1``,
+    ``chi2``, ``success``.
+    """
+    from scipy.optimize import least_squares
+
+    axis = np.asarray(axis_cm1, dtype=float)
+    values = np.asarray(values, dtype=float)
+    halpha_cm1 = float(line_position_cm1(REST_NM["Halpha"], velocity_kms))
+    fwhm_v = C_KMS * fwhm_cm1 / halpha_cm1  # instrumental FWHM as a velocity, km/s
+    offset = fwhm_v if second_offset_kms is None else float(second_offset_kms)
+    centres = line_position_cm1(np.array([REST_NM[n] for n in LINE_NAMES]), velocity_kms)
+    # channels a line can reach: sinc wings, the gaussian width and the velocity search range
+    reach_kms = 4 * max(broadening_kms, 1.0) + 5 * fwhm_v + abs(offset)
+    reach = 3 * fwhm_cm1 + centres * reach_kms / C_KMS
+    near = np.any(np.abs(axis[:, None] - centres[None, :]) < reach[None, :], axis=1) & np.isfinite(values)
+    if near.sum() < 8:
+        near = np.isfinite(values)
+    x, y = axis[near], values[near]
+    b_floor = 1.0
+    if components == 1:
+        start = np.array([velocity_kms, max(broadening_kms, b_floor)])
+        lower, upper = [velocity_kms - 5 * fwhm_v, b_floor], [velocity_kms + 5 * fwhm_v, 500.0]
+    else:
+        width = max(broadening_kms, b_floor)
+        start = np.array([velocity_kms, width, velocity_kms + offset, width])
+        lower = [velocity_kms - 5 * fwhm_v, b_floor, velocity_kms - 8 * fwhm_v, b_floor]
+        upper = [velocity_kms + 5 * fwhm_v, 500.0, velocity_kms + 8 * fwhm_v, 500.0]
+    start = np.clip(start, np.array(lower) + 1e-6, np.array(upper) - 1e-6)
+
+    def kinematics(p):
+        return p[0::2][None, :], p[1::2][None, :]
+
+    def residual(p):
+        v, b = kinematics(p)
+        return y - solve_amplitudes(y[None, :], x, v, b, fwhm_cm1).model[0]
+
+    result = least_squares(residual, start, bounds=(lower, upper), x_scale=[fwhm_v, 10.0] * components,
+                           diff_step=1e-4, max_nfev=60 * (components + 1))
+    v, b = kinematics(result.x)
+    fit = solve_amplitudes(y[None, :], x, v, b, fwhm_cm1)
+    amplitudes = fit.amplitudes[0]
+    # the continuum basis is normalised on the fitted channels' span: evaluate the model there
+    model = np.full(axis.shape, np.nan)
+    span = (axis >= x.min()) & (axis <= x.max())
+    model[span] = model_spectrum(axis[span], v[0], b[0], fwhm_cm1, amplitudes, fit.continuum[0])
+    return {"velocity_kms": v[0], "broadening_kms": b[0], "amplitudes": amplitudes,
+            "continuum": fit.continuum[0], "model": model, "chi2": float(fit.chi2[0]),
+            "success": bool(result.success)}
+
+
+class _RefineSignals(QObject):
+    done = Signal(int, object)
+    failed = Signal(int, str)
+
+
+class _RefineTask(QRunnable):
+    def __init__(self, generation: int, kwargs: dict) -> None:
+        super().__init__()
+        self.generation = generation
+        self.kwargs = kwargs
+        self.signals = _RefineSignals()
+
+    def run(self) -> None:
+        try:
+            result = refine_fit(**self.kwargs)
+        except Exception as exc:  # noqa: BLE001 - reported as a sentence in the panel
+            self.signals.failed.emit(self.generation, f"Refinement failed: {exc}")
+            return
+        self.signals.done.emit(self.generation, result)
+
+
+def _fix_svg_exporter() -> None:
+    """Let pyqtgraph's SVGExporter read the paths Qt 6.12 writes (standalone ``Z`` tokens).
+
+    pyqtgraph 0.14 parses every token of a path as ``x,y`` and fails on the close-path
+    command Qt now writes on its own; closing is implied for fills and our outlines
+    already return to their start, so the tokens are dropped before parsing. Idempotent.
+    """
+    import importlib
+
+    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+    if getattr(module, "_mirabelle_path_fix", False):
+        return
+    original = module.correctCoordinates
+
+    def correct_coordinates(node, defs, item, options):
+        for path in node.getElementsByTagName("path"):
+            tokens = [t.rstrip("Zz") for t in path.getAttribute("d").split()]
+            path.setAttribute("d", " ".join(t for t in tokens if t))
+        return original(node, defs, item, options)
+
+    module.correctCoordinates = correct_coordinates
+    module._mirabelle_path_fix = True
+
+
+def save_scene_svg(scene_or_item, path: str | Path) -> Path:
+    """Write a pyqtgraph scene (or item) as SVG with pyqtgraph's exporter (fixed for Qt 6.12)."""
+    import pyqtgraph.exporters as exporters
+
+    _fix_svg_exporter()
+    exporters.SVGExporter(scene_or_item).export(str(path))
+    return Path(path)
+
+
+_BRUSH_LEVELS = 16
+_brush_cache: list = []
+
+
+def _saliency_brushes(weights: np.ndarray) -> list:
+    """Brushes for saliency weights (0.25..1 → plasma 0..0.85), quantised to 16 shared colours.
+
+    Shared brushes let pyqtgraph render each symbol once instead of once per point.
+    """
+    if not _brush_cache:
+        colours = _SALIENCY_CMAP.map(np.linspace(0.0, 0.85, _BRUSH_LEVELS), mode="qcolor")
+        _brush_cache.extend(pg.mkBrush(c) for c in colours)
+    t = (np.asarray(weights, dtype=float) - SALIENCY_MIN_WEIGHT) / (1.0 - SALIENCY_MIN_WEIGHT)
+    levels = np.clip(np.rint(t * (_BRUSH_LEVELS - 1)), 0, _BRUSH_LEVELS - 1).astype(int)
+    return [_brush_cache[k] for k in levels]
+
+
+def _fmt(value, digits: int = 1) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _fmt_flux(value) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    return f"{value:.3g}"
+
+
+class SpectrumPanel(QWidget):
+    """Spectrum, model, residual, line markers, saliency and an info box for one pixel.
+
+    Public items (tests, the main window): ``plot`` / ``plot_item`` (main ``PlotItem``),
+    ``residual_plot``, ``data_curve``, ``model_curve``, ``refined_curve``,
+    ``residual_curve``, ``saliency_scatter``, ``line_labels`` (five ``InfiniteLine`` in
+    ``LINE_NAMES`` order), ``info_label`` (QLabel), ``unit_combo``, ``refine_button``.
+    """
+
+    refined = Signal(object)  # the refine_fit result drawn
+
+    def __init__(self, state=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.pixel_data: PixelData | None = None
+        self._model_axis: np.ndarray | None = None  # cm⁻¹ of model_curve's points
+        self._model_values: np.ndarray | None = None
+        self._refined: dict | None = None
+        self._refine_generation = 0
+        self._unit = state.spectrum_unit if state is not None else "cm1"
+
+        palette = self.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        foreground = palette.color(QPalette.ColorRole.Text)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(background)
+        self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
+        self.graphics.ci.layout.setSpacing(0)
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot_item = self.plot
+        self.residual_plot = self.graphics.addPlot(row=1, col=0)
+        self.graphics.ci.layout.setRowStretchFactor(0, 4)
+        self.graphics.ci.layout.setRowStretchFactor(1, 1)
+        self.residual_plot.setXLink(self.plot)
+        self.residual_plot.setMaximumHeight(120)
+        for plot in (self.plot, self.residual_plot):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(foreground)
+                axis.setTextPen(foreground)
+            plot.getAxis("left").setWidth(62)
+        self.plot.getAxis("bottom").setStyle(showValues=False)
+        self.plot.setLabel("left", "Flux")
+        self.residual_plot.setLabel("left", "Residual")
+        self.plot.setMenuEnabled(False)
+        self.residual_plot.setMenuEnabled(False)
+        self.legend = self.plot.addLegend(offset=(6, 4), labelTextColor=foreground, colCount=4,
+                                          brush=pg.mkBrush(background), pen=pg.mkPen(foreground, width=0.5))
+
+        data_pen = pg.mkPen(foreground, width=1)
+        self.data_curve = pg.PlotDataItem([], [], pen=data_pen, name="Data")
+        self.model_curve = pg.PlotDataItem([], [], pen=pg.mkPen(MODEL_RGB, width=2), name="Model (CNN prior)")
+        self.refined_curve = pg.PlotDataItem([], [], pen=pg.mkPen(REFINED_RGB, width=2, style=Qt.PenStyle.DashLine),
+                                             name="Refined fit")
+        self.saliency_scatter = pg.ScatterPlotItem([], [], size=9, pen=pg.mkPen(foreground, width=0.5),
+                                                   name="Saliency ≥ 0.25")
+        self.saliency_scatter.setZValue(10)
+        for item in (self.data_curve, self.model_curve, self.refined_curve, self.saliency_scatter):
+            self.plot.addItem(item)
+        self.line_labels: list[pg.InfiniteLine] = []
+        for name, height in zip(LINE_NAMES, LABEL_HEIGHTS):
+            line = pg.InfiniteLine(
+                angle=90, movable=False, pen=pg.mkPen(LINE_RGB, width=1, style=Qt.PenStyle.DotLine),
+                label=LINE_LABELS[name], labelOpts={"position": height, "color": LINE_RGB},
+            )
+            line.setVisible(False)
+            self.plot.addItem(line, ignoreBounds=True)
+            self.line_labels.append(line)
+        self.residual_curve = pg.PlotDataItem([], [], pen=pg.mkPen(foreground, width=1))
+        self.refined_residual_curve = pg.PlotDataItem([], [], pen=pg.mkPen(REFINED_RGB, width=1))
+        self.residual_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(MODEL_RGB, width=1)))
+        self.residual_plot.addItem(self.residual_curve)
+        self.residual_plot.addItem(self.refined_residual_curve)
+
+        self.title_label = QLabel("Click a pixel to see its spectrum.")
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.unit_combo = QComboBox()
+        for unit in SPECTRUM_UNITS:
+            self.unit_combo.addItem(UNIT_CHOICES[unit], unit)
+        self.unit_combo.setToolTip("Spectrum x axis: wavenumber, wavelength, or the Hα velocity")
+        self.components_spin = QSpinBox()
+        self.components_spin.setRange(1, 2)
+        self.components_spin.setPrefix("Components: ")
+        self.components_spin.setToolTip("Components of the least-squares refinement")
+        self.refine_button = QPushButton("Refine")
+        self.refine_button.setToolTip("Least-squares fit of velocity and broadening from the CNN prior "
+                                      "(amplitudes solved exactly); drawn dashed beside the prior")
+        self.refine_button.setEnabled(False)
+        self.export_button = QPushButton("Export plot…")
+        self.export_button.setToolTip("Save the plot as PNG or SVG")
+        toolbar = QHBoxLayout()
+        toolbar.addWidget(self.title_label, 1)
+        toolbar.addWidget(QLabel("x axis"))
+        toolbar.addWidget(self.unit_combo)
+        toolbar.addWidget(self.components_spin)
+        toolbar.addWidget(self.refine_button)
+        toolbar.addWidget(self.export_button)
+
+        self.info_label = QLabel()
+        self.info_label.setTextFormat(Qt.TextFormat.RichText)
+        self.info_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info_label.setMinimumWidth(210)
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        body = QHBoxLayout()
+        body.addWidget(self.graphics, 1)
+        body.addWidget(self.info_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(toolbar)
+        layout.addLayout(body, 1)
+
+        self.unit_combo.currentIndexChanged.connect(self._on_view_unit)
+        self.refine_button.clicked.connect(self.refine)
+        self.export_button.clicked.connect(self._ask_and_export)
+        if state is not None:
+            state.spectrum_unit_changed.connect(self._on_model_unit)
+        self._on_model_unit(self._unit)
+        self._update_info()
+
+    # state <-> view ---------------------------------------------------------------------
+    @property
+    def unit(self) -> str:
+        """The x-axis unit: 'cm1', 'nm' or 'kms'."""
+        return self._unit
+
+    def set_unit(self, unit: str) -> None:
+        """Change the x-axis unit (writes the state when there is one)."""
+        if self.state is not None:
+            self.state.spectrum_unit = unit
+        else:
+            self._on_model_unit(unit)
+
+    def _on_view_unit(self, index: int) -> None:
+        self.set_unit(self.unit_combo.itemData(index))
+
+    def _on_model_unit(self, unit: str) -> None:
+        if unit not in SPECTRUM_UNITS:
+            raise ValueError(f"expected a spectrum unit in {SPECTRUM_UNITS}; found {unit!r}")
+        self._unit = unit
+        with QSignalBlocker(self.unit_combo):
+            self.unit_combo.setCurrentIndex(SPECTRUM_UNITS.index(unit))
+        self.residual_plot.setLabel("bottom", UNIT_LABELS[unit])
+        self._redraw()
+        self.reset_range()
+
+    # input --------------------------------------------------------------------------------
+    def set_pixel_data(self, data: PixelData | None) -> None:
+        """Draw one pixel (None clears). The panel keeps ``data`` as ``pixel_data``."""
+        self.pixel_data = data
+        self._refined = None
+        self._refine_generation += 1
+        self._compute_model_curve()
+        self._redraw()
+        self.reset_range()
+        self._update_info()
+        self.refine_button.setEnabled(self._can_refine())
+
+    def show_pixel(self, x: int, y: int, axis_cm1, values, kinematics: dict | None = None,
+                   saliency: tuple | None = None, fwhm_cm1: float | None = None) -> PixelData:
+        """Draw a pixel from raw pieces, solving the line amplitudes here (GUI thread, ~ms).
+
+        kinematics: ``velocity_kms, broadening_kms`` (+ optional ``velocity_err_kms,
+        broadening_err_kms, snr_halpha`` (or ``snr``), ``double_score``, ``fluxes``);
+        saliency: ``(axis_points_cm1, weights)``; fwhm_cm1: instrumental sinc FWHM.
+        Returns the :class:`PixelData` drawn.
+        """
+        axis = np.asarray(axis_cm1, dtype=float)
+        values = np.asarray(values, dtype=float)
+        order = np.argsort(axis)
+        axis, values = axis[order], values[order]
+        data = PixelData(x=int(x), y=int(y), axis_cm1=axis, values=values, fwhm_cm1=fwhm_cm1)
+        if kinematics:
+            kin = dict(kinematics)
+            data.kinematics = kin
+            data.snr_halpha = kin.get("snr_halpha", kin.get("snr"))
+            data.double_score = kin.get("double_score")
+            if kin.get("fluxes") is not None:
+                data.fluxes = np.asarray(kin["fluxes"], dtype=float)
+            v, b = kin.get("velocity_kms"), kin.get("broadening_kms")
+            if fwhm_cm1 is not None and v is not None and b is not None and np.isfinite(v) and np.isfinite(b):
+                fit = solve_amplitudes(values[None, :], axis, v, b, fwhm_cm1)
+                data.model = fit.model[0]
+                data.amplitudes = fit.amplitudes[0, 0]
+                data.continuum = fit.continuum[0]
+                if data.fluxes is None:
+                    data.fluxes = np.asarray(line_fluxes(data.amplitudes, v, b, fwhm_cm1))
+        if saliency is not None:
+            data.saliency_axis_cm1 = np.asarray(saliency[0], dtype=float)
+            data.saliency_weights = np.asarray(saliency[1], dtype=float)
+        self.set_pixel_data(data)
+        return data
+
+    # drawing ------------------------------------------------------------------------------------
+    def _kinematics(self) -> tuple[float, float] | None:
+        data = self.pixel_data
+        kin = data.kinematics if data is not None else None
+        if not kin:
+            return None
+        v, b = kin.get("velocity_kms"), kin.get("broadening_kms")
+        if v is None or b is None or not (np.isfinite(v) and np.isfinite(b)):
+            return None
+        return float(v), float(b)
+
+    def _compute_model_curve(self) -> None:
+        """The model curve: oversampled around the lines when amplitudes are known, else as given.
+
+        Around each line (± 6 sinc FWHM + 4 gaussian sigmas) the model is evaluated
+        ``MODEL_OVERSAMPLING`` times per channel; elsewhere the model at the channels
+        (``data.model``) is drawn, so a click costs a few hundred profile samples.
+        """
+        data = self.pixel_data
+        self._model_axis = self._model_values = None
+        if data is None:
+            return
+        kin = self._kinematics()
+        axis = np.asarray(data.axis_cm1, dtype=float)
+        coarse = None if data.model is None else np.asarray(data.model, dtype=float)
+        if (kin is None or data.amplitudes is None or data.continuum is None or data.fwhm_cm1 is None
+                or axis.size < 2):
+            if coarse is not None:
+                self._model_axis, self._model_values = axis, coarse
+            return
+        v, b = kin
+        if coarse is None:
+            coarse = model_spectrum(axis, v, b, data.fwhm_cm1, data.amplitudes, data.continuum)
+        centres = line_position_cm1(np.array([REST_NM[n] for n in LINE_NAMES]), v)
+        half_width = 6 * data.fwhm_cm1 + 4 * centres * b / C_KMS
+        fine = np.linspace(axis[0], axis[-1], MODEL_OVERSAMPLING * (axis.size - 1) + 1)
+        near = np.any(np.abs(fine[:, None] - centres[None, :]) < half_width[None, :], axis=1)
+        near_channels = np.any(np.abs(axis[:, None] - centres[None, :]) < half_width[None, :], axis=1)
+        fine = fine[near]
+        lines_only = model_spectrum(fine, v, b, data.fwhm_cm1, data.amplitudes, (0.0,))
+        # the continuum polynomial in the same variable as mirabelle.lines.model: (σ − centre)/half-span
+        t = (fine - 0.5 * (axis[0] + axis[-1])) / max(0.5 * (axis[-1] - axis[0]), 1e-12)
+        continuum = sum(c * t**k for k, c in enumerate(np.asarray(data.continuum, dtype=float)))
+        merged_axis = np.concatenate([axis[~near_channels], fine])
+        merged = np.concatenate([coarse[~near_channels], lines_only + continuum])
+        order = np.argsort(merged_axis, kind="stable")
+        self._model_axis, self._model_values = merged_axis[order], merged[order]
+
+    def _redraw(self) -> None:
+        data = self.pixel_data
+        unit = self._unit
+        if data is None:
+            for curve in (self.data_curve, self.model_curve, self.refined_curve, self.residual_curve,
+                          self.refined_residual_curve):
+                curve.setData([], [])
+            self.saliency_scatter.setData([], [])
+            for line in self.line_labels:
+                line.setVisible(False)
+            self.title_label.setText("Click a pixel to see its spectrum.")
+            return
+        axis = np.asarray(data.axis_cm1, dtype=float)
+        values = np.asarray(data.values, dtype=float)
+        x = to_unit(axis, unit)
+        self.data_curve.setData(x, values, connect="finite")
+        if self._model_values is not None:
+            self.model_curve.setData(to_unit(self._model_axis, unit), self._model_values, connect="finite")
+        else:
+            self.model_curve.setData([], [])
+        residual_model = data.model if data.model is not None else None
+        if residual_model is None and self._model_values is not None and self._model_axis is not None:
+            residual_model = np.interp(axis, self._model_axis, self._model_values)
+        if residual_model is not None:
+            self.residual_curve.setData(x, values - np.asarray(residual_model, dtype=float), connect="finite")
+        else:
+            self.residual_curve.setData([], [])
+        if self._refined is not None:
+            self.refined_curve.setData(x, self._refined["model"], connect="finite")
+            self.refined_residual_curve.setData(x, values - self._refined["model"], connect="finite")
+        else:
+            self.refined_curve.setData([], [])
+            self.refined_residual_curve.setData([], [])
+        self._draw_saliency(axis, values, unit)
+        self._draw_lines(unit)
+        where = f"Pixel x {data.x}, y {data.y}"
+        if data.ra_dec:
+            where += f"  ·  {data.ra_dec}"
+        self.title_label.setText(where)
+
+    def reset_range(self) -> None:
+        """Frame the plot: the SN3 band (cm⁻¹, nm) or ± 1500 km/s around the prior (km/s)."""
+        data = self.pixel_data
+        if data is None:
+            return
+        axis = np.asarray(data.axis_cm1, dtype=float)
+        values = np.asarray(data.values, dtype=float)
+        x = to_unit(axis, self._unit)
+        if self._unit == "kms":
+            kin = self._kinematics()
+            centre = kin[0] if kin is not None else 0.0
+            low, high = centre - VELOCITY_HALF_WINDOW_KMS, centre + VELOCITY_HALF_WINDOW_KMS
+        else:
+            band = to_unit(1e7 / np.array(SN3_BAND_NM), self._unit)
+            low, high = float(band.min()), float(band.max())
+        finite_x = x[np.isfinite(values)]
+        if finite_x.size:
+            low, high = max(low, float(finite_x.min())), min(high, float(finite_x.max()))
+        if not high > low:
+            low, high = float(np.nanmin(x)), float(np.nanmax(x))
+        inside = (x >= low) & (x <= high)
+        shown = [values[inside]]
+        if self._model_values is not None:
+            mx = to_unit(self._model_axis, self._unit)
+            shown.append(self._model_values[(mx >= low) & (mx <= high)])
+        shown = np.concatenate(shown)
+        shown = shown[np.isfinite(shown)]
+        self.plot.setXRange(low, high, padding=0.01)
+        if shown.size:
+            ymin, ymax = float(shown.min()), float(shown.max())
+            span = (ymax - ymin) or max(abs(ymax), 1.0)
+            self.plot.setYRange(ymin - 0.05 * span, ymax + HEADROOM * span, padding=0)
+        residual = self.residual_curve.getData()[1]
+        if residual is not None and len(residual) == len(inside):
+            r = np.asarray(residual)[inside]
+            r = r[np.isfinite(r)]
+            if r.size:
+                extent = float(np.max(np.abs(r))) or 1.0
+                self.residual_plot.setYRange(-1.1 * extent, 1.1 * extent, padding=0)
+
+    def _draw_saliency(self, axis: np.ndarray, values: np.ndarray, unit: str) -> None:
+        data = self.pixel_data
+        if data.saliency_axis_cm1 is None or data.saliency_weights is None:
+            self.saliency_scatter.setData([], [])
+            return
+        points = np.asarray(data.saliency_axis_cm1, dtype=float)
+        weights = np.asarray(data.saliency_weights, dtype=float)
+        keep = np.isfinite(points) & np.isfinite(weights) & (weights >= SALIENCY_MIN_WEIGHT)
+        points, weights = points[keep], weights[keep]
+        good = np.isfinite(values)
+        if good.sum() >= 2:
+            heights = np.interp(points, axis[good], values[good])
+        else:
+            heights = np.zeros_like(points)
+        order = np.argsort(weights)  # strongest drawn last, on top
+        points, weights, heights = points[order], weights[order], heights[order]
+        brushes = _saliency_brushes(weights)
+        self.saliency_scatter.setData(to_unit(points, unit), heights, brush=brushes, data=weights)
+
+    def _draw_lines(self, unit: str) -> None:
+        kin = self._kinematics()
+        for name, line in zip(LINE_NAMES, self.line_labels):
+            if kin is None:
+                line.setVisible(False)
+                continue
+            position = float(line_position_cm1(REST_NM[name], kin[0]))
+            line.setValue(float(to_unit(np.array([position]), unit)[0]))
+            line.setVisible(True)
+
+    def _update_info(self) -> None:
+        data = self.pixel_data
+        if data is None:
+            self.info_label.setText("<i>No pixel selected.</i>")
+            return
+        kin = data.kinematics or {}
+        rows = [f"<b>Pixel</b> ({data.x}, {data.y})"]
+        if data.ra_dec:
+            rows.append(data.ra_dec)
+        if kin:
+            rows.append(f"<b>Velocity</b> {_fmt(kin.get('velocity_kms'))} ± {_fmt(kin.get('velocity_err_kms'))} km/s")
+            rows.append(f"<b>Broadening σ</b> {_fmt(kin.get('broadening_kms'))} ± "
+                        f"{_fmt(kin.get('broadening_err_kms'))} km/s")
+        else:
+            rows.append("<i>No kinematics yet (inference not run here).</i>")
+        rows.append(f"<b>Hα SNR</b> {_fmt(data.snr_halpha)}")
+        rows.append(f"<b>Double score</b> {_fmt(data.double_score, 2)}")
+        if data.fluxes is not None:
+            fluxes = np.asarray(data.fluxes, dtype=float).reshape(-1)[:5]
+            rows.append("<b>Fluxes</b> <small>(units × cm⁻¹)</small>")
+            rows += [f"&nbsp;&nbsp;{LINE_LABELS[n]} {_fmt_flux(f)}" for n, f in zip(LINE_NAMES, fluxes)]
+        if self._refined is not None:
+            r = self._refined
+            comps = ", ".join(f"{v:.1f}" for v in r["velocity_kms"])
+            widths = ", ".join(f"{b:.1f}" for b in r["broadening_kms"])
+            rows.append(f"<span style='color: rgb{REFINED_RGB}'><b>Refined</b> v {comps} km/s, σ {widths} km/s</span>")
+        rows += [f"<i>{note}</i>" for note in data.notes]
+        self.info_label.setText("<br>".join(rows))
+
+    # refinement ----------------------------------------------------------------------------
+    def _can_refine(self) -> bool:
+        data = self.pixel_data
+        return data is not None and self._kinematics() is not None and data.fwhm_cm1 is not None
+
+    def refine(self, wait: bool = False) -> None:
+        """Fit ``components_spin`` components from the CNN prior in a worker thread; draws when done."""
+        if not self._can_refine():
+            return
+        data = self.pixel_data
+        v, b = self._kinematics()
+        self._refine_generation += 1
+        task = _RefineTask(self._refine_generation, dict(
+            axis_cm1=np.asarray(data.axis_cm1, dtype=float), values=np.asarray(data.values, dtype=float),
+            velocity_kms=v, broadening_kms=b, fwhm_cm1=float(data.fwhm_cm1),
+            components=self.components_spin.value()))
+        task.signals.done.connect(self._on_refined)
+        task.signals.failed.connect(self._on_refine_failed)
+        self._refine_signals = task.signals  # keep the signals object alive until delivered
+        self.refine_button.setEnabled(False)
+        self.refine_button.setText("Refining…")
+        QThreadPool.globalInstance().start(task)
+
+    def _on_refined(self, generation: int, result: dict) -> None:
+        if generation != self._refine_generation:
+            return  # another pixel since
+        self._refined = result
+        self.refine_button.setText("Refine")
+        self.refine_button.setEnabled(True)
+        self._redraw()
+        self._update_info()
+        self.refined.emit(result)
+
+    def _on_refine_failed(self, generation: int, message: str) -> None:
+        if generation != self._refine_generation:
+            return
+        self.refine_button.setText("Refine")
+        self.refine_button.setEnabled(True)
+        self.pixel_data.notes.append(message)
+        self._update_info()
+
+    # export -----------------------------------------------------------------------------------------
+    def export_image(self, path: str | Path) -> Path:
+        """Save both plots as PNG (or SVG by the suffix); raises ExportError."""
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".svg":
+                save_scene_svg(self.graphics.scene(), path)
+            else:
+                import pyqtgraph.exporters as exporters
+
+                exporter = exporters.ImageExporter(self.graphics.scene())
+                exporter.parameters()["width"] = max(int(self.graphics.width()), 800)
+                exporter.export(str(path))
+        except OSError as exc:
+            raise ExportError(f"{path}: expected a writable image file, found {exc}.") from exc
+        if not path.exists():
+            raise ExportError(f"{path}: expected the plot image to be written, found no file.")
+        return path
+
+    def _ask_and_export(self) -> None:
+        from mirabelle.ui.errors import show_error
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export the spectrum plot", "spectrum.png",
+                                              "PNG image (*.png);;SVG image (*.svg)")
+        if not path:
+            return
+        try:
+            self.export_image(path)
+        except ExportError as exc:
+            show_error(self, exc, "Export failed")
+

@@ -1,0 +1,277 @@
+"""The display state of one Mirabelle window: a plain QObject that widgets mirror both ways.
+
+Every display choice (which cube, the selected pixel, stretch, limits, colormap, overlay,
+flag mode, spectrum unit) lives here and nowhere else. Tests and ``mirabelle screenshot``
+set it directly; widgets only observe it.
+
+How to connect (for widget authors)
+-----------------------------------
+* Read a value: ``state.flag_mode``; write one: ``state.flag_mode = "brush"`` (or
+  ``state.set("flag_mode", "brush")``). Values are validated (``ValueError`` for a bad
+  choice) and a write that changes nothing emits nothing.
+* Each field ``name`` has a typed signal ``name_changed(object)`` carrying the new value,
+  and every change also emits the generic ``changed(str name)``. The per-map overlay
+  settings emit ``overlay_limits_changed(str map_name)`` /
+  ``overlay_colormap_changed(str map_name)``.
+* Mirror both ways and block your own echo: when the state changes, update your Qt widget
+  inside ``QSignalBlocker(widget)`` so the widget's own signal does not write back; when the
+  user edits the widget, write the state. Because equal writes are no-ops, loops end anyway.
+* Coordinates are Mirabelle's ``[x, y]`` 0-based pixel indices (see
+  :mod:`mirabelle.orientation`); ``selected_pixel`` is ``(x, y)`` ints or ``None``.
+* ``brush_radius`` is in image pixels; ``overlay_opacity`` in 0..1; limits are
+  ``(low, high)`` floats in the map's own unit (km/s for velocities and broadenings).
+
+What the main window gives the other widgets
+--------------------------------------------
+* ``SpectrumPanel(state, parent=None)`` is handed one :class:`PixelData` per selected pixel
+  through ``panel.set_pixel_data(data)`` (``None`` clears it). The main window reads the
+  spectrum, solves the model and the saliency off the GUI thread; the panel only draws.
+* The flag layer lives on the main image view (``mirabelle.ui.image_view.ImageView``):
+  ``view.view_box`` (a ``pg.ViewBox``, aspect locked, y up, items in ``[x, y]`` pixel
+  coordinates, pixel (x, y) covers x..x+1, y..y+1), ``view.image_item`` (the deep image),
+  ``view.add_layer(item, z)`` to put an item above the deep image (z 10 = overlay map,
+  z 20 = flags, z 30 = selection marker). While ``state.flag_mode != "off"`` the view
+  does not change the selected pixel on click and stops left-drag panning, so a flag
+  item may accept left drags (``mouseDragEvent``) and clicks itself.
+
+Example::
+
+    state.flag_mode_changed.connect(self._on_model_flag_mode)
+    def _on_model_flag_mode(self, mode):
+        with QSignalBlocker(self.mode_combo):
+            self.mode_combo.setCurrentText(mode)
+    self.mode_combo.currentTextChanged.connect(lambda m: setattr(state, "flag_mode", m))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+STRETCHES = ("linear", "sqrt", "log", "asinh")
+LIMITS_MODES = ("minmax", "99.5", "zscale", "manual")
+COLORMAPS = ("gray", "viridis", "inferno", "magma", "plasma", "cividis", "coolwarm", "RdBu_r", "turbo")
+MAP_NAMES = (
+    "velocity",
+    "broadening",
+    "velocity_err",
+    "broadening_err",
+    "snr_halpha",
+    "flux_halpha",
+    "double_score",
+)
+MAP_LABELS = {
+    "velocity": "Velocity (km/s)",
+    "broadening": "Broadening σ (km/s)",
+    "velocity_err": "Velocity error (km/s)",
+    "broadening_err": "Broadening error (km/s)",
+    "snr_halpha": "Hα SNR",
+    "flux_halpha": "Hα flux",
+    "double_score": "Double-component score",
+}
+DEFAULT_MAP_COLORMAPS = {
+    "velocity": "coolwarm",
+    "broadening": "viridis",
+    "velocity_err": "magma",
+    "broadening_err": "magma",
+    "snr_halpha": "inferno",
+    "flux_halpha": "inferno",
+    "double_score": "plasma",
+}
+FLAG_MODES = ("off", "brush", "polygon", "eraser")
+SPECTRUM_UNITS = ("cm1", "nm", "kms")
+
+
+def _choice(options: tuple[str, ...]):
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}; found {value!r}")
+        return value
+
+    return check
+
+
+def _optional_choice(options: tuple[str, ...]):
+    inner = _choice(options)
+    return lambda value: None if value is None else inner(value)
+
+
+def _pixel(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    x, y = value
+    return (int(x), int(y))
+
+
+def _limits(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    low, high = (float(v) for v in value)
+    return (low, high)
+
+
+def _unit_float(value: Any) -> float:
+    v = float(value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"expected an opacity between 0 and 1; found {value!r}")
+    return v
+
+
+def _radius(value: Any) -> float:
+    v = float(value)
+    if not 0.5 <= v <= 200:
+        raise ValueError(f"expected a brush radius between 0.5 and 200 pixels; found {value!r}")
+    return v
+
+
+def _path(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# field -> (default, validator)
+FIELDS: dict[str, tuple[Any, Any]] = {
+    "cube_path": (None, _path),
+    "selected_pixel": (None, _pixel),
+    "stretch": ("linear", _choice(STRETCHES)),
+    "limits_mode": ("99.5", _choice(LIMITS_MODES)),
+    "limits": (None, _limits),
+    "colormap": ("gray", _choice(COLORMAPS)),
+    "overlay_map": (None, _optional_choice(MAP_NAMES)),
+    "overlay_opacity": (0.6, _unit_float),
+    "overlay_visible": (True, bool),
+    "flag_mode": ("off", _choice(FLAG_MODES)),
+    "brush_radius": (3.0, _radius),
+    "flag_hint_visible": (False, bool),
+    "flag_hint_threshold": (0.5, float),
+    "spectrum_unit": ("cm1", _choice(SPECTRUM_UNITS)),
+}
+
+
+@dataclass
+class PixelData:
+    """Everything the spectrum panel draws for one pixel (computed off the GUI thread).
+
+    Arrays are on the pixel's own wavenumber axis ``axis_cm1`` (cm⁻¹, ascending).
+    ``kinematics`` keys: ``velocity_kms, broadening_kms, velocity_err_kms,
+    broadening_err_kms``; ``amplitudes``/``fluxes`` follow ``mirabelle.lines.LINE_NAMES``
+    (NII6548, Halpha, NII6583, SII6716, SII6731). Missing pieces are None (no model yet,
+    inference off, ...). ``saliency_weights`` are 0..1 at ``saliency_axis_cm1``.
+    """
+
+    x: int
+    y: int
+    axis_cm1: np.ndarray
+    values: np.ndarray
+    error: np.ndarray | None = None
+    fwhm_cm1: float | None = None
+    model: np.ndarray | None = None
+    continuum: np.ndarray | None = None
+    kinematics: dict[str, float] | None = None
+    amplitudes: np.ndarray | None = None
+    fluxes: np.ndarray | None = None
+    snr_halpha: float | None = None
+    double_score: float | None = None
+    saliency_axis_cm1: np.ndarray | None = None
+    saliency_weights: np.ndarray | None = None
+    ra_dec: str | None = None
+    notes: list[str] = field(default_factory=list)
+    generation: int = 0
+
+
+class ViewState(QObject):
+    """Display choices of one window, with one change signal per field.
+
+    Attributes are the keys of :data:`FIELDS`; per-map overlay limits and colormaps are
+    read with :meth:`overlay_limits_for` / :meth:`overlay_colormap_for` and written with
+    :meth:`set_overlay_limits` / :meth:`set_overlay_colormap`.
+    """
+
+    changed = Signal(str)
+    cube_path_changed = Signal(object)
+    selected_pixel_changed = Signal(object)
+    stretch_changed = Signal(object)
+    limits_mode_changed = Signal(object)
+    limits_changed = Signal(object)
+    colormap_changed = Signal(object)
+    overlay_map_changed = Signal(object)
+    overlay_opacity_changed = Signal(object)
+    overlay_visible_changed = Signal(object)
+    flag_mode_changed = Signal(object)
+    brush_radius_changed = Signal(object)
+    flag_hint_visible_changed = Signal(object)
+    flag_hint_threshold_changed = Signal(object)
+    spectrum_unit_changed = Signal(object)
+    overlay_limits_changed = Signal(str)
+    overlay_colormap_changed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._values: dict[str, Any] = {name: default for name, (default, _) in FIELDS.items()}
+        self._overlay_limits: dict[str, tuple[float, float] | None] = {m: None for m in MAP_NAMES}
+        self._overlay_colormaps: dict[str, str] = dict(DEFAULT_MAP_COLORMAPS)
+
+    # generic access -------------------------------------------------------------------
+    def get(self, name: str) -> Any:
+        """The current value of field ``name``."""
+        return self._values[name]
+
+    def set(self, name: str, value: Any) -> bool:
+        """Validate and store ``value``; emit the field's signal and ``changed`` if it differs.
+
+        Returns True when the value changed.
+        """
+        if name not in FIELDS:
+            raise AttributeError(f"ViewState has no field {name!r}")
+        value = FIELDS[name][1](value)
+        if self._values[name] == value:
+            return False
+        self._values[name] = value
+        getattr(self, f"{name}_changed").emit(value)
+        self.changed.emit(name)
+        return True
+
+    def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
+        values = self.__dict__.get("_values")
+        if values is not None and name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in FIELDS:
+            self.set(name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A copy of all fields plus the per-map overlay settings (for settings and tests)."""
+        out = dict(self._values)
+        out["overlay_limits"] = dict(self._overlay_limits)
+        out["overlay_colormaps"] = dict(self._overlay_colormaps)
+        return out
+
+    # per-map overlay settings ---------------------------------------------------------
+    def overlay_limits_for(self, map_name: str) -> tuple[float, float] | None:
+        """User limits of one map, or None for automatic (robust percentiles)."""
+        return self._overlay_limits[_choice(MAP_NAMES)(map_name)]
+
+    def set_overlay_limits(self, map_name: str, limits: tuple[float, float] | None) -> None:
+        map_name = _choice(MAP_NAMES)(map_name)
+        limits = _limits(limits)
+        if self._overlay_limits[map_name] != limits:
+            self._overlay_limits[map_name] = limits
+            self.overlay_limits_changed.emit(map_name)
+            self.changed.emit("overlay_limits")
+
+    def overlay_colormap_for(self, map_name: str) -> str:
+        return self._overlay_colormaps[_choice(MAP_NAMES)(map_name)]
+
+    def set_overlay_colormap(self, map_name: str, colormap: str) -> None:
+        map_name = _choice(MAP_NAMES)(map_name)
+        colormap = _choice(COLORMAPS)(colormap)
+        if self._overlay_colormaps[map_name] != colormap:
+            self._overlay_colormaps[map_name] = colormap
+            self.overlay_colormap_changed.emit(map_name)
+            self.changed.emit("overlay_colormap")
