@@ -1,1 +1,2 @@
-"""export"""
+"""Exports of the kinematic maps: ORCS priors as FITS with WCS (`priors`), written all or
+nothing (`staging`)."""

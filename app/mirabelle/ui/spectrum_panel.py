@@ -149,7 +149,7 @@ class _RefineTask(QRunnable):
 
 
 def _fix_svg_exporter() -> None:
-    """Let pyqtgraph's SVGExporter read the paths Qt 6.12 writes (standalone ``Z`` tokens).
+    """Let pyqtgraph's SVGExporter read the paths Qt 6.11+ writes (standalone ``Z`` tokens).
 
     pyqtgraph 0.14 parses every token of a path as ``x,y`` and fails on the close-path
     command Qt now writes on its own; closing is implied for fills and our outlines
@@ -173,7 +173,7 @@ def _fix_svg_exporter() -> None:
 
 
 def save_scene_svg(scene_or_item, path: str | Path) -> Path:
-    """Write a pyqtgraph scene (or item) as SVG with pyqtgraph's exporter (fixed for Qt 6.12)."""
+    """Write a pyqtgraph scene (or item) as SVG with pyqtgraph's exporter (fixed for Qt 6.11+)."""
     import pyqtgraph.exporters as exporters
 
     _fix_svg_exporter()

@@ -1,0 +1,110 @@
+"""Predict kinematics for whole cubes and export ORCS priors (FITS maps with WCS + JSON summary).
+
+One output folder per cube (default <cube stem>_priors beside the cube, or under -o DIR).
+A failing cube prints a one-line reason and the next cube is processed; the exit status
+is non-zero when any cube failed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("cubes", nargs="+", metavar="CUBE", help="SITELLE SN3 cubes (ORB HDF5 or FITS)")
+    parser.add_argument("-o", "--output", metavar="DIR", default=None,
+                        help="parent folder of the <cube stem>_priors folders (default: beside each cube)")
+    parser.add_argument("--binning", type=int, default=1, metavar="N", help="average N x N pixels (default 1)")
+    parser.add_argument("--region", metavar="REG", default=None,
+                        help="DS9 region file: only pixels inside are computed")
+    parser.add_argument("--model", metavar="NAME_OR_PATH", default=None,
+                        help="model name or .onnx path (default: chosen from the cube's resolution)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing export files")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="onnxruntime threads (default: all cores)")
+    parser.add_argument("--no-extras", action="store_true", help="skip the flux, SNR, score and quality maps")
+
+
+class ProgressBar:
+    """A one-line text progress bar on a stream: tiles, spectra/s and ETA."""
+
+    def __init__(self, label: str, stream=None, width: int = 28):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tiles = 0
+
+    def update(self, result) -> None:
+        self.tiles += 1
+        filled = int(round(result.fraction * self.width))
+        bar = "#" * filled + "-" * (self.width - filled)
+        eta = f"{result.eta_s:5.0f}s" if result.eta_s != float("inf") else "    ?"
+        self.stream.write(f"\r{self.label} [{bar}] {result.fraction:6.1%} {self.tiles} tiles "
+                          f"{result.spectra_per_s:8.0f} spectra/s ETA {eta}")
+        self.stream.flush()
+
+    def finish(self, message: str) -> None:
+        self.stream.write(f"\r{self.label}: {message}\033[K\n")
+        self.stream.flush()
+
+
+def _predict_one(path, args, output_parent, model_cache: dict) -> dict:
+    from pathlib import Path
+
+    from mirabelle.cube import open_cube
+    from mirabelle.errors import MirabelleError, ModelError
+    from mirabelle.export.priors import check_free, write_priors
+    from mirabelle.inference.model import load_model, select_model
+    from mirabelle.inference.region import region_mask_from_file
+    from mirabelle.inference.runner import run_cube
+
+    path = Path(path)
+    out_dir = (Path(output_parent) if output_parent else path.parent) / f"{path.stem}_priors"
+    with open_cube(path) as cube:
+        if args.model:
+            if args.model not in model_cache:
+                model_cache[args.model] = load_model(args.model, threads=args.threads)
+            model = model_cache[args.model]
+            if not cube.is_sn3:
+                raise ModelError(f"{path}: expected an SN3 cube for the kinematics models, "
+                                     f"found filter '{cube.filter_name}'.")
+        else:
+            model = select_model(cube, threads=args.threads)
+        if not args.overwrite:
+            check_free(cube, out_dir, extras=not args.no_extras)
+        region = region_mask_from_file(args.region, cube) if args.region else None
+        bar = ProgressBar(path.name)
+        result = None
+        for result in run_cube(cube, model, region_mask=region, binning=args.binning):
+            bar.update(result)
+        if result is None:
+            raise MirabelleError(f"{path}: expected pixels to compute, found none.")
+        summary = write_priors(result.maps, cube, out_dir, model_card=model.card, overwrite=args.overwrite,
+                               extras=not args.no_extras)
+        summary["output_dir"] = str(out_dir)
+        summary["spectra_per_s"] = round(result.spectra_per_s, 1)
+        summary["elapsed_s"] = round(result.elapsed_s, 3)
+        bar.finish(f"{summary['pixels']['valid']} valid priors, {result.spectra_per_s:.0f} spectra/s, "
+                   f"{result.elapsed_s:.1f} s -> {out_dir}")
+    return summary
+
+
+def run(args) -> int:
+    import json
+
+    from mirabelle.errors import MirabelleError
+
+    if args.binning < 1:
+        raise MirabelleError(f"--binning must be a positive integer, found {args.binning}")
+    failures = 0
+    model_cache: dict = {}
+    summaries = []
+    for path in args.cubes:
+        try:
+            summaries.append(_predict_one(path, args, args.output, model_cache))
+        except MirabelleError as exc:
+            failures += 1
+            print(f"\nmirabelle predict: {path}: {exc}", file=sys.stderr)
+    print(json.dumps({"cubes": len(args.cubes), "failed": failures,
+                      "outputs": [s["output_dir"] for s in summaries]}, indent=1))
+    return 1 if failures else 0

@@ -1,0 +1,83 @@
+"""The vectorised line solve: amplitudes, noise, SNR and the double-component score."""
+
+import numpy as np
+import pytest
+
+from mirabelle import lines
+from mirabelle.cube import open_cube
+from mirabelle.inference.linefit import LineSolver
+from mirabelle.lines.fast import fast_line_templates
+from mirabelle.synthetic import read_truth
+
+STEP_NM, ORDER, STEP_NB, ZPD, CORR = 2943.025792, 8, 840, 168, 1.0374712
+
+
+def _spectra(n, noise, seed=0):
+    axis = lines.axis_cm1(STEP_NM, ORDER, STEP_NB, CORR)
+    axis = axis[(axis > 14550) & (axis < 15500)]
+    fwhm = float(lines.sinc_fwhm_cm1(STEP_NM, STEP_NB, ZPD, CORR))
+    rng = np.random.default_rng(seed)
+    velocity, broadening = rng.uniform(-300, 300, n), rng.uniform(0, 50, n)
+    amplitudes = np.zeros((n, 5))
+    amplitudes[:, 1] = rng.uniform(2, 10, n)
+    amplitudes[:, 2] = amplitudes[:, 1] * rng.uniform(0.1, 0.6, n)
+    amplitudes[:, 0] = amplitudes[:, 2] / lines.NII_AMPLITUDE_RATIO
+    amplitudes[:, 3:] = amplitudes[:, 1:2] * rng.uniform(0.1, 0.3, (n, 2))
+    templates = fast_line_templates(axis, velocity, broadening, fwhm)[:, 0]
+    spectra = np.einsum("nlk,nl->nk", templates, amplitudes) + 5.0 + rng.normal(0, noise, (n, axis.size))
+    return axis, fwhm, velocity, broadening, amplitudes, spectra.astype(np.float32)
+
+
+def test_amplitudes_noise_and_snr_at_the_true_kinematics():
+    axis, fwhm, velocity, broadening, amplitudes, spectra = _spectra(2000, noise=0.3)
+    step = axis[1] - axis[0]
+    solver = LineSolver((step, step), (fwhm, fwhm), (-800, 800), (0, 75))
+    solution = solver.solve(spectra, axis[0], step, fwhm, velocity, broadening)
+    error = solution.amplitudes - amplitudes
+    assert np.abs(error.mean(axis=0)).max() < 0.02  # unbiased (noise 0.3)
+    assert error.std(axis=0).max() < 0.35
+    assert np.median(solution.noise) == pytest.approx(0.3, rel=0.05)
+    np.testing.assert_allclose(np.median(solution.snr_halpha / (amplitudes[:, 1] / 0.3)), 1.0, atol=0.06)
+    exact = lines.line_fluxes(amplitudes, velocity, broadening, fwhm)
+    assert np.median(np.abs(solution.fluxes[:, 1] / exact[:, 1] - 1)) < 0.05
+    assert not solution.edge.any()
+
+
+def test_nan_channels_and_rows():
+    axis, fwhm, velocity, broadening, amplitudes, spectra = _spectra(50, noise=0.1)
+    spectra[:, ::7] = np.nan
+    spectra[3] = np.nan
+    velocity[5] = np.nan
+    step = axis[1] - axis[0]
+    solver = LineSolver((step, step), (fwhm, fwhm), (-800, 800), (0, 75))
+    solution = solver.solve(spectra, axis[0], step, fwhm, velocity, broadening)
+    good = np.ones(50, bool)
+    good[[3, 5]] = False
+    assert np.isnan(solution.amplitudes[~good]).all()
+    np.testing.assert_allclose(solution.amplitudes[good, 1], amplitudes[good, 1], atol=0.4)
+    assert np.isfinite(solution.noise[good]).all() and np.isfinite(solution.double_score[good]).all()
+
+
+def test_double_score_separates_the_synthetic_doubles(synthetic_cube_path):
+    truth = read_truth(synthetic_cube_path)
+    nx, ny = truth.valid.shape
+    with open_cube(synthetic_cube_path) as cube:
+        (tile,) = list(cube.iter_tiles(tile=(nx, ny)))
+        axis = cube.base_axis_cm1
+        step = axis[1] - axis[0]
+        fwhm = cube.fwhm_map_cm1()
+        solver = LineSolver((step, step), (fwhm.min(), fwhm.max()), (-800, 800), (0, 75))
+    # What a single-component estimator sees in a double: the flux-weighted mean velocity.
+    a1, a2 = truth.amplitudes[..., 1], truth.amplitudes2[..., 1]
+    blended = np.where(truth.double, (a1 * truth.velocity + a2 * np.nan_to_num(truth.velocity2)) / (a1 + a2),
+                       truth.velocity)
+    solution = solver.solve(tile.data.reshape(-1, axis.size), axis[0], step, fwhm.ravel(), blended.ravel(),
+                            truth.broadening.ravel())
+    score = solution.double_score.reshape(nx, ny)
+    valid = truth.valid & (truth.snr_map > 10)
+    doubles, singles = score[valid & truth.double], score[valid & ~truth.double]
+    assert doubles.size > 20 and singles.size > 100
+    auc = (doubles[:, None] > singles[None, :]).mean() + 0.5 * (doubles[:, None] == singles[None, :]).mean()
+    assert auc > 0.9
+    assert ((score >= 0) & (score <= 1))[truth.valid].all()
+    assert np.median(singles) < 0.5 < np.median(doubles)

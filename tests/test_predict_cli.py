@@ -1,0 +1,74 @@
+"""`mirabelle predict` end to end, in process: folders, files, progress, regions and failures."""
+
+import json
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from inference_models import write_model
+
+from mirabelle.cli import main
+
+NX, NY = 48, 40  # conftest.SYNTHETIC
+
+
+@pytest.fixture(scope="module")
+def setup(synthetic_cube_path, tmp_path_factory):
+    model = write_model(tmp_path_factory.mktemp("models"), kinematics=(-170.0, 30.0, 4.0, 5.0))
+    return synthetic_cube_path, model
+
+
+def test_predict_writes_one_priors_folder_per_cube(setup, tmp_path, capsys):
+    cube, model = setup
+    code = main(["predict", str(cube), "-o", str(tmp_path), "--model", str(model), "--threads", "1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = tmp_path / "synthetic_sn3_priors"
+    velocity = fits.getdata(out / "velocity.fits")
+    assert velocity.shape == (NY, NX) and np.isfinite(velocity).all()
+    for name in ("broadening.fits", "velocity_err.fits", "broadening_err.fits", "valid_mask.fits",
+                 "mirabelle synthetic.SpectralCube.estimated_velocity.0.fits", "summary.json", "README.txt"):
+        assert (out / name).exists(), name
+    assert "spectra/s" in captured.err and "ETA" in captured.err
+    report = json.loads(captured.out)
+    assert report == {"cubes": 1, "failed": 0, "outputs": [str(out)]}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] and summary["model"]["name"] == "test-r5000"
+
+
+def test_a_bad_file_fails_with_one_line_and_the_next_cube_still_runs(setup, tmp_path, capsys):
+    cube, model = setup
+    bad = tmp_path / "broken.hdf5"
+    bad.write_bytes(b"not a cube at all")
+    code = main(["predict", str(bad), str(cube), "-o", str(tmp_path), "--model", str(model)])
+    captured = capsys.readouterr()
+    assert code != 0
+    errors = [line for line in captured.err.splitlines() if line.startswith("mirabelle predict: ")]
+    assert len(errors) == 1 and "broken.hdf5" in errors[0]
+    assert (tmp_path / "synthetic_sn3_priors" / "velocity.fits").exists()
+    assert not (tmp_path / "broken_priors").exists()
+
+
+def test_existing_output_is_refused_without_overwrite(setup, tmp_path, capsys):
+    cube, model = setup
+    args = ["predict", str(cube), "-o", str(tmp_path), "--model", str(model)]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(args) == 1
+    assert "overwrite" in capsys.readouterr().err
+    assert main(args + ["--overwrite", "--binning", "2"]) == 0
+
+
+def test_region_file_restricts_the_pixels_with_the_model_chosen_by_resolution(setup, tmp_path, capsys):
+    cube, _ = setup
+    region = tmp_path / "box.reg"
+    # 1-based centre (8.5, 6.5) = 0-based (7.5, 5.5): pixels x 5..10, y 4..7
+    region.write_text("# Region file format: DS9\nimage\nbox(8.5,6.5,6,4,0)\n")
+    assert main(["predict", str(cube), "-o", str(tmp_path), "--region", str(region)]) == 0
+    capsys.readouterr()
+    summary = json.loads((tmp_path / "synthetic_sn3_priors" / "summary.json").read_text())
+    assert summary["model"]["name"] == "sn3-r5000" and summary["pixels"]["done"] == 48 * 40
+    quality = fits.getdata(tmp_path / "synthetic_sn3_priors" / "quality.fits")
+    computed = (quality & 32) == 0
+    assert computed.sum() == 24
+    assert computed[4:8, 5:11].all()  # FITS rows are y, columns x
