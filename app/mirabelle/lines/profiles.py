@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from mirabelle.lines.instrument import ORB_SINC_FWHM
 
@@ -30,6 +29,8 @@ def sincgauss(x, x0, fwhm, sigma, amp=1.0):
     ``w = fwhm/1.20671/π, a = s/(√2 w), b = (x − x0)/(√2 s)``,
     ``f = A · Re[(D(ia + b)e^{2iab} + D(ia − b)e^{−2iab}) / (2 D(ia))]`` with D Dawson's function.
     """
+    from scipy import special  # deferred: scipy costs `mirabelle info` a third of its start-up
+
     x, x0, fwhm, sigma, amp = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, x0, fwhm, sigma, amp)))
     ratio = sigma / fwhm
     out = np.empty(x.shape)
@@ -54,6 +55,8 @@ def sincgauss_flux(amp, fwhm, sigma):
     ``F = A · √(2π) · s / erf(a)``, a = s/(√2 w), w = fwhm/1.20671/π; equal to
     ``A · fwhm/1.20671`` for a pure sinc (s → 0). Broadcasts.
     """
+    from scipy import special
+
     amp, fwhm, sigma = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (amp, fwhm, sigma)))
     w = fwhm / ORB_SINC_FWHM / np.pi
     a = sigma / (np.sqrt(2.0) * w)
