@@ -1,0 +1,228 @@
+"""THE preprocessing shared by training and inference (numpy only, vectorised).
+
+``prepare(values, axis_cm1, card)`` maps spectra from their own wavenumber axes onto the
+model's input axis and normalises them:
+
+1. Resampling: linear interpolation of each spectrum from its axis (one axis ``(nchan,)``
+   for all rows — calibrated cubes — or one per row ``(N, nchan)`` — uncalibrated cubes,
+   per-pixel calibration) onto the model axis ``start + step · arange(length)`` given by
+   ``card["input"]["axis_cm1"] = [start, step, length]`` (cm⁻¹, observer frame). Axes may be
+   ascending or descending and need not be uniform. A model channel takes NaN when either
+   neighbouring input sample is NaN or when it lies outside the input axis.
+2. Continuum ``c`` (per channel): with ``normalisation == "linear-max"`` (the shipped models)
+   the least-squares straight line through the finite resampled channels inside the ranges
+   ``card["input"]["continuum_cm1"] = [[lo, hi], ...]`` — the axis ends and the gap between
+   [SII]6716 and [NII]6583, which no line reaches at any velocity of the model's range
+   (a constant when the finite channels cannot fix a slope, the row median when none is
+   finite); ``"continuum-max"``: the mean of those channels; ``"median-max"``: the median
+   of the finite resampled channels.
+3. NaN channels are set to ``c`` (so they become 0 after normalisation).
+4. Normalisation: ``(y − c) / (max(y) − c)``, i.e. the paper's divide-by-maximum after
+   removing the continuum level, so that the line peak is ~1 whatever the continuum;
+   rows that are all NaN, or flat, become zeros.
+
+The result is float32 ``(N, length)``. Deterministic, no per-spectrum Python loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NORMALISATION = "linear-max"
+NORMALISATIONS = ("linear-max", "continuum-max", "median-max")
+
+
+def model_axis(card) -> np.ndarray:
+    """The model's input axis (cm⁻¹) from ``card["input"]["axis_cm1"] = [start, step, length]``."""
+    start, step, length = card["input"]["axis_cm1"]
+    return float(start) + float(step) * np.arange(int(length))
+
+
+def _weights_common(axis: np.ndarray, target: np.ndarray):
+    """Left index and weight for linear interpolation of ascending ``axis`` at ``target``."""
+    n = axis.size
+    idx = np.searchsorted(axis, target, side="right") - 1
+    inside = (target >= axis[0]) & (target <= axis[-1])
+    idx = np.clip(idx, 0, n - 2)
+    w = (target - axis[idx]) / (axis[idx + 1] - axis[idx])
+    return idx, np.clip(w, 0.0, 1.0), inside
+
+
+def _weights_rows(axis: np.ndarray, target: np.ndarray):
+    """Per-row version of :func:`_weights_common` for ascending (N, nchan) axes."""
+    n_rows, n = axis.shape
+    first, last = axis[:, :1], axis[:, -1:]
+    step = (last - first) / (n - 1)
+    step = np.where(step > 0, step, 1.0)
+    frac = (target[None, :] - first) / step
+    idx = np.clip(np.floor(frac).astype(np.int64), 0, n - 2)
+    inside = (target[None, :] >= first) & (target[None, :] <= last)
+    diffs = np.diff(axis, axis=1)
+    if np.all(np.abs(diffs - step) <= 1e-6 * step):  # uniform axes (the SITELLE case): exact
+        return idx, np.clip(frac - idx, 0.0, 1.0), inside
+    rows = np.arange(n_rows)[:, None]
+    for _ in range(8):  # correct the uniform guess by a few steps
+        up = (axis[rows, idx + 1] < target) & (idx < n - 2)
+        down = (axis[rows, idx] > target) & (idx > 0)
+        if not (up.any() or down.any()):
+            break
+        idx = idx + up - down
+    else:  # very non-uniform axis: exact search row by row
+        idx = np.stack([np.clip(np.searchsorted(a, target, side="right") - 1, 0, n - 2) for a in axis])
+    lo = axis[rows, idx]
+    hi = axis[rows, idx + 1]
+    w = (target[None, :] - lo) / np.where(hi > lo, hi - lo, 1.0)
+    return idx, np.clip(w, 0.0, 1.0), inside
+
+
+def resample(values, axis_cm1, target) -> np.ndarray:
+    """Linear interpolation of ``values`` (N, nchan) from ``axis_cm1`` onto ``target`` (L,).
+
+    NaN where a neighbour is NaN or outside the axis. Returns float32 (N, L).
+    """
+    values = np.asarray(values)
+    if values.ndim == 1:
+        values = values[None, :]
+    values = values.astype(np.float32, copy=False)
+    axis = np.asarray(axis_cm1, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    n_rows, nchan = values.shape
+    if axis.shape[-1] != nchan:
+        raise ValueError(f"axis has {axis.shape[-1]} channels, spectra have {nchan}")
+    if nchan < 2:
+        return np.full((n_rows, target.size), np.nan, np.float32)
+    if axis.ndim == 1:
+        if axis[0] > axis[-1]:
+            axis, values = axis[::-1], values[:, ::-1]
+        idx, w, inside = _weights_common(axis, target)
+        w = w.astype(np.float32)
+        out = values[:, idx]
+        hi = values[:, idx + 1]
+        hi -= out
+        hi *= w
+        out += hi
+        if not inside.all():
+            out[:, ~inside] = np.nan
+        return out
+    axis = np.broadcast_to(axis, (n_rows, nchan))
+    if axis[0, 0] > axis[0, -1]:
+        axis, values = axis[:, ::-1], values[:, ::-1]
+    idx, w, inside = _weights_rows(axis, target)
+    flat = np.ascontiguousarray(values).ravel()
+    fidx = idx + (np.arange(n_rows, dtype=np.int64) * nchan)[:, None]
+    w = w.astype(np.float32)
+    out = flat.take(fidx)
+    hi = flat.take(fidx + 1)
+    hi -= out
+    hi *= w
+    out += hi
+    out[~inside] = np.nan
+    return out
+
+
+def _row_median(y: np.ndarray) -> np.ndarray:
+    if not np.isnan(y).any():
+        return np.median(y, axis=1).astype(np.float32)
+    out = np.zeros(y.shape[0], np.float32)
+    ok = np.isfinite(y).any(axis=1)
+    if ok.any():
+        out[ok] = np.nanmedian(y[ok], axis=1)
+    return out
+
+
+def continuum_coefficients(y: np.ndarray, mode: str, mask=None, rows_with_nan=None) -> np.ndarray:
+    """Continuum ``c0 + c1 · t`` (t from −1 to 1 along the model axis) of resampled spectra
+    ``y`` (N, L), NaN allowed: returns (N, 2) float64.
+
+    ``linear-max``: least-squares line through the finite channels where ``mask`` (L,) is True
+    (a constant when they cannot fix a slope; the row median when there are none);
+    ``continuum-max``: their mean; ``median-max``: the row median.
+    """
+    n, length = y.shape
+    coef = np.zeros((n, 2))
+    if mode == "median-max":
+        coef[:, 0] = _row_median(y)
+        return coef
+    if mode not in ("linear-max", "continuum-max"):
+        raise ValueError(f"unknown normalisation {mode!r}")
+    t_all = np.linspace(-1.0, 1.0, length)
+    idx = np.nonzero(mask)[0]
+    t = t_all[idx] if mode == "linear-max" else np.zeros(idx.size)
+    basis = np.stack([np.ones_like(t), t], axis=1)  # (nc, 2)
+    weights = np.zeros((length, 2), np.float32)
+    weights[idx] = np.linalg.pinv(basis).T  # least-squares projector, zero off the ranges
+    if rows_with_nan is None:
+        rows_with_nan = np.isnan(y).any(axis=1)
+    good = ~rows_with_nan
+    if good.all():
+        return (y @ weights).astype(np.float64)
+    if good.any():
+        coef[good] = y[good] @ weights
+    bad = np.nonzero(rows_with_nan)[0]
+    seg = y[bad][:, idx]
+    fin = np.isfinite(seg)
+    w = fin.astype(np.float64)
+    ys = np.where(fin, seg, 0.0).astype(np.float64)
+    s0, s1, s2 = w.sum(1), w @ t, w @ (t * t)
+    sy, sty = ys.sum(1), ys @ t
+    det = s0 * s2 - s1 * s1
+    slope_ok = det > 1e-9 * np.maximum(s0 * s2, 1e-300)
+    c0 = np.where(slope_ok, (s2 * sy - s1 * sty) / np.where(slope_ok, det, 1.0), sy / np.maximum(s0, 1))
+    c1 = np.where(slope_ok, (s0 * sty - s1 * sy) / np.where(slope_ok, det, 1.0), 0.0)
+    coef[bad, 0], coef[bad, 1] = c0, c1
+    none = bad[s0 == 0]
+    if none.size:
+        coef[none, 0] = _row_median(y[none])
+        coef[none, 1] = 0.0
+    return coef
+
+
+def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None) -> np.ndarray:
+    """Normalise in place (see module docstring); returns the array."""
+    y = resampled
+    n, length = y.shape
+    bad = np.isnan(y)
+    rows_with_nan = bad.any(axis=1)
+    coef = continuum_coefficients(y, mode, mask, rows_with_nan).astype(np.float32)
+    t_all = np.linspace(-1.0, 1.0, length, dtype=np.float32)
+    if rows_with_nan.any():
+        r = np.nonzero(rows_with_nan)[0]
+        sub = y[r]
+        cont = coef[r, :1] + coef[r, 1:] * t_all[None, :]
+        sub[bad[r]] = cont[bad[r]]
+        y[r] = sub
+    if mode == "linear-max":
+        y -= np.multiply.outer(coef[:, 1], t_all) + coef[:, :1]
+    else:
+        y -= coef[:, :1]
+    scale = y.max(axis=1)
+    ok = np.isfinite(scale) & (scale > 0)
+    y *= np.where(ok, 1.0 / np.where(ok, scale, 1.0), 0.0).astype(np.float32)[:, None]
+    if not ok.all():
+        y[~ok] = 0.0
+    return y
+
+
+def continuum_mask(card) -> np.ndarray | None:
+    """(L,) bool: the model channels inside the card's ``input.continuum_cm1`` range(s)."""
+    ranges = card["input"].get("continuum_cm1")
+    if ranges is None:
+        return None
+    ranges = np.asarray(ranges, dtype=float).reshape(-1, 2)
+    axis = model_axis(card)
+    mask = np.zeros(axis.size, bool)
+    for lo, hi in ranges:
+        mask |= (axis >= lo - 1e-6) & (axis <= hi + 1e-6)
+    if not mask.any():
+        raise ValueError(f"continuum ranges {ranges.tolist()} cm-1 lie outside the model axis")
+    return mask
+
+
+def prepare(values, axis_cm1, card) -> np.ndarray:
+    """Spectra ``values`` (N, nchan) on ``axis_cm1`` ((nchan,) or (N, nchan), cm⁻¹) -> the
+    model input float32 (N, L): resampled onto the card's axis and normalised (module doc)."""
+    norm = card["input"].get("normalisation", NORMALISATION)
+    if norm not in NORMALISATIONS:
+        raise ValueError(f"unknown normalisation {norm!r} (expected one of {NORMALISATIONS})")
+    out = resample(values, axis_cm1, model_axis(card))
+    return normalise(out, norm, continuum_mask(card) if norm != "median-max" else None)

@@ -1,0 +1,253 @@
+"""Synthetic SN3 training / test spectra, built with the project's own line model.
+
+Every spectrum is made the way a SITELLE pixel is, then fed through
+``mirabelle.inference.preprocess.prepare`` exactly as inference does:
+
+* Instrument: step 2943.025792 nm (M31 header), order 8; per spectrum a resolving power
+  R (at Hα rest) and a calibration ``corr`` ~ U(1.00, 1.05) (per-pixel off-axis angle),
+  a ZPD fraction ~ U(0.15, 0.25); ``step_nb`` and ``zpd_index`` are the integers that give
+  R at that corr (the true R is recomputed after rounding). The spectrum is sampled on that
+  pixel's own axis ``axis_cm1(step, order, step_nb, corr)`` (channels around the model
+  axis only) with the sinc FWHM ``sinc_fwhm_cm1(step, step_nb, zpd_index, corr)``.
+* Lines: ``mirabelle.lines.profiles.sincgauss`` for the five SN3 lines with one velocity and
+  broadening (relativistic Doppler, air rest wavelengths, as ``lines.model.line_templates``).
+* Velocity: with probability 1/2 U(−200, 200) km/s, else U(−800, 800) km/s (so the paper's
+  ±200 range holds ~62% of the set). Broadening (gaussian sigma): U(0, 50) km/s.
+* R: U(preset ``r_train``) — R5000: 4400..5400 (serves e.g. M31 at R≈4734), R2000: 1700..2300.
+* Amplitudes (peak, spectrum units): Hα = 1; [NII]6583/Hα = 10^U(−1.3, 0.1) (0.05..1.26:
+  HII regions to diffuse ionised gas); [NII]6548 = [NII]6583 / NII_AMPLITUDE_RATIO;
+  ([SII]6716+[SII]6731)/Hα = 10^U(−1.3, 0.0) (0.05..1.0); [SII]6716/6731 = U(1.0, 1.45).
+* Noise: gaussian, sigma = 1/SNR with SNR (on Hα peak) U(5, 30) with probability 0.6, else
+  log-uniform 5..100.
+* Continuum: level U(0, 0.2) w.p. 0.5, U(0, 3) w.p. 0.3, 0 w.p. 0.2, plus a linear slope
+  across the model axis of U(−0.3, 0.3) × (level + 0.05) per 500 cm⁻¹.
+* NaN channels: at each end of the sampled band independently w.p. 0.07, 1..20 channels.
+
+Training uses the noise-free spectra (``generate_clean``) and draws fresh noise every epoch
+(``noisy_prepared``), so the network cannot memorise noise. Test sets (frozen seeds, see ``PRESETS``) draw velocity U(−200, 200) or U(−800, 800),
+broadening U(0, 50), R in the preset's ``r_test`` range, SNR U(5, 30), same line ratios and
+continuum. Seeds: train = seed, validation = seed + 1, test = the preset's fixed test seed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from mirabelle.inference.preprocess import prepare
+from mirabelle.lines import C_KMS, NII_AMPLITUDE_RATIO, REST_NM, line_position_cm1
+from mirabelle.lines.model import REST
+from mirabelle.lines.profiles import sincgauss
+
+STEP_NM = 2943.025792
+ORDER = 8
+HALPHA_CM1 = 1e7 / REST_NM["Halpha"]
+CONT_PAD_CM1 = 35.0  # line-free ends of the model axis, for the continuum fit
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    r_train: tuple[float, float]
+    r_test: tuple[float, float]
+    model_step_cm1: float
+    margin_cm1: float  # window half-margin around the line groups
+    vmax: float = 800.0
+    bmax: float = 50.0
+    train_size: int = 200_000
+    epochs: int = 24
+    test_seed: int = 90_001
+    test_size: int = 5000
+    hidden: tuple[int, ...] = (384, 192)
+    template_scale: float = 1.0  # width of the coarse matched-filter gaussians, × default
+    window_margin_cm1: float | None = None  # fine-pass window margin (default: margin_cm1)
+    cls_weight: float = 1.0  # weight of the alignment classifier's loss
+
+
+PRESETS = {
+    "sn3-r5000": Preset("sn3-r5000", (4400, 5400), (4800, 5000), 1.8, 20.0, window_margin_cm1=32.0,
+                        cls_weight=2.0, hidden=(256, 128)),
+    "sn3-r2000": Preset("sn3-r2000", (1700, 2300), (1800, 2000), 4.0, 32.0, template_scale=0.8),
+    "smoke": Preset("smoke", (4400, 5400), (4800, 5000), 1.8, 20.0, train_size=400, epochs=1,
+                    test_size=200, hidden=(32, 16)),
+}
+
+
+def r_to_setup(r, corr, zpd_frac):
+    """Integer step_nb, zpd_index giving resolving power ~r (at Hα rest) for this corr."""
+    mpd_steps = np.asarray(r) * 1.20671 * corr / (HALPHA_CM1 * 2.0 * STEP_NM * 1e-7)
+    step_nb = np.round(mpd_steps / (1.0 - zpd_frac)).astype(int)
+    zpd = step_nb - np.round(mpd_steps).astype(int)
+    return step_nb, zpd
+
+
+def model_axis_spec(preset: Preset):
+    """[start, step, length] of the model axis: the line windows at every coarse shift."""
+    step = preset.model_step_cm1
+    lo = line_position_cm1(REST_NM["SII6731"], preset.vmax) - preset.margin_cm1 - 6 * step - CONT_PAD_CM1
+    hi = line_position_cm1(REST_NM["NII6548"], -preset.vmax) + preset.margin_cm1 + 6 * step + CONT_PAD_CM1
+    start = math.floor(lo / step) * step
+    length = int(math.ceil((hi - start) / step)) + 1
+    return [float(start), float(step), length]
+
+
+def draw_params(rng, n, preset: Preset, test: bool = False, vrange: float | None = None):
+    """Random physical parameters for n spectra (distributions in the module docstring)."""
+    p = {}
+    if test:
+        vr = preset.vmax if vrange is None else vrange
+        p["velocity"] = rng.uniform(-vr, vr, n)
+        p["r"] = rng.uniform(*preset.r_test, n)
+        p["snr"] = rng.uniform(5, 30, n)
+    else:
+        wide = rng.random(n) < 0.5
+        p["velocity"] = np.where(wide, rng.uniform(-preset.vmax, preset.vmax, n), rng.uniform(-200, 200, n))
+        p["r"] = rng.uniform(*preset.r_train, n)
+        paper = rng.random(n) < 0.6
+        p["snr"] = np.where(paper, rng.uniform(5, 30, n), np.exp(rng.uniform(np.log(5), np.log(100), n)))
+    p["broadening"] = rng.uniform(0, preset.bmax, n)
+    p["corr"] = rng.uniform(1.0, 1.05, n)
+    p["zpd_frac"] = rng.uniform(0.15, 0.25, n)
+    n2 = 10 ** rng.uniform(-1.3, 0.1, n)
+    s2 = 10 ** rng.uniform(-1.3, 0.0, n)
+    rs = rng.uniform(1.0, 1.45, n)
+    p["amplitudes"] = np.stack([n2 / NII_AMPLITUDE_RATIO, np.ones(n), n2, s2 * rs / (1 + rs), s2 / (1 + rs)], 1)
+    u = rng.random(n)
+    level = np.where(u < 0.5, rng.uniform(0, 0.2, n), np.where(u < 0.8, rng.uniform(0, 3, n), 0.0))
+    p["cont_level"] = level
+    p["cont_slope"] = rng.uniform(-0.3, 0.3, n) * (level + 0.05) / 500.0  # per cm-1
+    p["nan_lo"] = np.where(rng.random(n) < 0.07, rng.integers(1, 21, n), 0)
+    p["nan_hi"] = np.where(rng.random(n) < 0.07, rng.integers(1, 21, n), 0)
+    return p
+
+
+def clean_native(params, preset: Preset, m: int | None = None, spec=None):
+    """Noise-free spectra on each pixel's own axis (lines + continuum).
+
+    Returns dict: values (n, m) float64, start, dstep (n,) (axis = start + dstep · (k0 + k)),
+    k0 (n,), fwhm (n,), r_true (n,).
+    """
+    spec = model_axis_spec(preset) if spec is None else spec
+    lo = spec[0] - 3 * preset.model_step_cm1
+    hi = spec[0] + spec[1] * (spec[2] - 1) + 3 * preset.model_step_cm1
+    step_nb, zpd = r_to_setup(params["r"], params["corr"], params["zpd_frac"])
+    corr = params["corr"]
+    dstep = corr * 1e7 / (2.0 * STEP_NM * step_nb)
+    start = corr * 1e7 / (2.0 * STEP_NM) * ORDER + dstep * (ORDER % 2)
+    if m is None:
+        m = int(math.ceil((hi - lo) / dstep.min())) + 3
+    k0 = np.floor((lo - start) / dstep).astype(int)
+    axes = start[:, None] + dstep[:, None] * (k0[:, None] + np.arange(m)[None, :])
+    fwhm = 1.20671 / (2.0 * STEP_NM * (step_nb - zpd) * 1e-7) * corr  # = sinc_fwhm_cm1, vectorised
+    pos = line_position_cm1(REST[None, :], params["velocity"][:, None])  # (n, 5)
+    sig = pos * params["broadening"][:, None] / C_KMS
+    prof = sincgauss(axes[:, None, :], pos[:, :, None], fwhm[:, None, None], sig[:, :, None])
+    values = np.einsum("nlk,nl->nk", prof, params["amplitudes"])
+    centre = 0.5 * (lo + hi)
+    values += params["cont_level"][:, None] + params["cont_slope"][:, None] * (axes - centre)
+    return dict(values=values, axes=axes, start=start, dstep=dstep, k0=k0, fwhm=fwhm, r_true=HALPHA_CM1 / fwhm)
+
+
+def add_noise(values, snr, nan_lo, nan_hi, rng):
+    """Gaussian noise of sigma 1/SNR and NaN band-edge channels, in place; returns values."""
+    values += rng.normal(0.0, 1.0, values.shape) / snr[:, None]
+    m = values.shape[1]
+    cols = np.arange(m)[None, :]
+    values[cols < nan_lo[:, None]] = np.nan
+    values[cols >= m - nan_hi[:, None]] = np.nan
+    return values
+
+
+def native_spectra(params, preset: Preset, rng, spec=None):
+    """Noisy spectra on each pixel's own axis: returns (values (n, m), axes (n, m), fwhm (n,), r (n,))."""
+    c = clean_native(params, preset, spec=spec)
+    values = add_noise(c["values"], params["snr"], params["nan_lo"], params["nan_hi"], rng)
+    return values, c["axes"], c["fwhm"], c["r_true"]
+
+
+def max_channels(preset: Preset) -> int:
+    """Native channels covering the model axis at the finest sampling the preset can draw."""
+    spec = model_axis_spec(preset)
+    span = spec[1] * (spec[2] - 1) + 6 * preset.model_step_cm1
+    step_nb, _ = r_to_setup(np.array([preset.r_train[1] * 1.002]), np.array([1.0]), np.array([0.25]))
+    dstep = 1e7 / (2.0 * STEP_NM * (step_nb[0] + 1))
+    return int(math.ceil(span / dstep)) + 4
+
+
+def generate_clean(n, preset: Preset, seed: int, chunk: int = 2000) -> dict:
+    """Noise-free training spectra (native, float32) + what is needed to add fresh noise and
+    prepare them each epoch (:func:`noisy_prepared`)."""
+    rng = np.random.default_rng(seed)
+    params = draw_params(rng, n, preset)
+    m = max_channels(preset)
+    out = {k: params[k] for k in ("velocity", "broadening", "snr", "nan_lo", "nan_hi", "r", "cont_level")}
+    out["values"] = np.empty((n, m), np.float32)
+    for key in ("start", "dstep", "r_true"):
+        out[key] = np.empty(n)
+    out["k0"] = np.empty(n, np.int64)
+    for i in range(0, n, chunk):
+        sub = {k: v[i:i + chunk] for k, v in params.items()}
+        c = clean_native(sub, preset, m=m)
+        out["values"][i:i + chunk] = c["values"]
+        for key in ("start", "dstep", "k0", "r_true"):
+            out[key][i:i + chunk] = c[key]
+    out["y"] = np.stack([params["velocity"], params["broadening"]], 1).astype(np.float32)
+    return out
+
+
+def noisy_prepared(clean: dict, rng, card=None, preset: Preset | None = None, chunk: int = 20000) -> np.ndarray:
+    """Fresh noise (and the fixed NaN edges) on the clean spectra, then prepare(): (n, L) float32."""
+    card = make_card_stub(preset) if card is None else card
+    n, m = clean["values"].shape
+    xs = []
+    ks = np.arange(m)[None, :]
+    for i in range(0, n, chunk):
+        sl = slice(i, i + chunk)
+        values = clean["values"][sl].astype(np.float64)
+        add_noise(values, clean["snr"][sl], clean["nan_lo"][sl], clean["nan_hi"][sl], rng)
+        axes = clean["start"][sl, None] + clean["dstep"][sl, None] * (clean["k0"][sl, None] + ks)
+        xs.append(prepare(values.astype(np.float32), axes, card))
+    return np.concatenate(xs)
+
+
+def continuum_ranges(preset: Preset):
+    """cm⁻¹ ranges of the model axis that no line (± margin) reaches at any velocity of the
+    preset: below [SII]6731, between [SII]6716 and [NII]6583, above [NII]6548."""
+    start, step, length = model_axis_spec(preset)
+    end = start + step * (length - 1)
+    m = preset.margin_cm1
+    r = [[start, line_position_cm1(REST_NM["SII6731"], preset.vmax) - m],
+         [line_position_cm1(REST_NM["SII6716"], -preset.vmax) + m, line_position_cm1(REST_NM["NII6583"], preset.vmax) - m],
+         [line_position_cm1(REST_NM["NII6548"], -preset.vmax) + m, end]]
+    return [[round(float(a), 3), round(float(b), 3)] for a, b in r]
+
+
+def make_card_stub(preset: Preset) -> dict:
+    return {"input": {"axis_cm1": model_axis_spec(preset), "normalisation": "linear-max",
+                      "continuum_cm1": continuum_ranges(preset)}}
+
+
+def generate(n, preset: Preset, seed: int, test: bool = False, vrange=None, chunk: int = 2000,
+             keep_native: bool = False):
+    """n prepared spectra: dict with x (n, L) float32, y (n, 2) float32 [v, b], and the params."""
+    rng = np.random.default_rng(seed)
+    params = draw_params(rng, n, preset, test=test, vrange=vrange)
+    card = make_card_stub(preset)
+    xs, natives = [], []
+    r_true = np.empty(n)
+    for i in range(0, n, chunk):
+        sub = {k: v[i:i + chunk] for k, v in params.items()}
+        values, axes, fwhm, r = native_spectra(sub, preset, rng)
+        r_true[i:i + chunk] = r
+        xs.append(prepare(values, axes, card))
+        if keep_native:
+            natives.append((values, axes, fwhm))
+    out = dict(params)
+    out["x"] = np.concatenate(xs) if xs else np.zeros((0, card["input"]["axis_cm1"][2]), np.float32)
+    out["y"] = np.stack([params["velocity"], params["broadening"]], 1).astype(np.float32)
+    out["r_true"] = r_true
+    if keep_native:
+        out["native"] = natives
+    return out

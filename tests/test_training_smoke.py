@@ -1,0 +1,63 @@
+"""CI smoke test of the training pipeline: a few hundred spectra, one epoch, export, reload,
+predict, card fields and hash (never the full training)."""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the [train] extra (torch) is needed to train")
+onnx = pytest.importorskip("onnx")
+
+from mirabelle.inference.preprocess import prepare  # noqa: E402
+from mirabelle.training.data import PRESETS, generate  # noqa: E402
+from mirabelle.training.train import train  # noqa: E402
+
+
+def test_smoke_training_exports_a_usable_model(tmp_path):
+    import onnxruntime as ort
+
+    lines = []
+    card = train("smoke", tmp_path, size=300, epochs=1, seed=5, threads=1, log=lines.append, test_size=100)
+    onnx_path = tmp_path / "smoke.onnx"
+    json_path = tmp_path / "smoke.json"
+    assert onnx_path.exists() and json_path.exists()
+    assert any("epoch 1/1" in line for line in lines)
+
+    saved = json.loads(json_path.read_text())
+    assert saved == json.loads(json.dumps(card))
+    for key in ("name", "version", "filter", "resolution_range", "input", "ranges", "training", "test",
+                "onnx_sha256"):
+        assert key in saved, key
+    assert saved["filter"] == "SN3"
+    assert saved["training"]["size"] == 300 and saved["training"]["seed"] == 5
+    assert saved["training"]["epochs"] == 1 and saved["training"]["preset"] == "smoke"
+    assert saved["test"]["size"] == 100 and saved["test"]["seed"] == PRESETS["smoke"].test_seed
+    assert set(saved["ranges"]) >= {"velocity_kms", "broadening_kms", "snr"}
+    start, step, length = saved["input"]["axis_cm1"]
+    assert step > 0 and length > 50
+    assert saved["onnx_sha256"] == hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+
+    # the card (minus the hash) is embedded in the ONNX metadata
+    model = onnx.load(str(onnx_path))
+    meta = {p.key: p.value for p in model.metadata_props}
+    embedded = json.loads(meta["mirabelle_card"])
+    assert "onnx_sha256" not in embedded
+    assert embedded == {k: v for k, v in saved.items() if k != "onnx_sha256"}
+
+    # reload and predict on freshly generated, prepared spectra: the contract's I/O
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    (inp,), (out,) = sess.get_inputs(), sess.get_outputs()
+    assert inp.name == "spectrum" and out.name == "kinematics"
+    te = generate(64, PRESETS["smoke"], 123, test=True, vrange=200.0, keep_native=True)
+    values, axes, _ = te["native"][0]
+    x = prepare(values, axes, saved)
+    assert x.shape == (64, length) and x.dtype == np.float32
+    np.testing.assert_array_equal(x, te["x"])  # training data went through the same prepare()
+    y = sess.run(None, {"spectrum": x})[0]
+    assert y.shape == (64, 4) and y.dtype == np.float32
+    assert np.isfinite(y).all()
+    assert (y[:, 2] > 0).all() and (y[:, 3] > 0).all()
+    # onnxruntime equals torch (checked at export too)
+    assert saved["test"]["v200"]["onnx_vs_torch_max_abs"] < 1e-3
