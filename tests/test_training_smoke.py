@@ -5,14 +5,12 @@ import hashlib
 import json
 
 import numpy as np
-import pytest
+import onnx  # torch and onnx come with the [train] extra, which the README's test command installs
 
-torch = pytest.importorskip("torch", reason="the [train] extra (torch) is needed to train")
-onnx = pytest.importorskip("onnx")
-
-from mirabelle.inference.preprocess import prepare  # noqa: E402
-from mirabelle.training.data import PRESETS, generate  # noqa: E402
-from mirabelle.training.train import train  # noqa: E402
+from mirabelle.cli import main
+from mirabelle.inference.preprocess import prepare
+from mirabelle.training.data import PRESETS, generate
+from mirabelle.training.train import train
 
 
 def test_smoke_training_exports_a_usable_model(tmp_path):
@@ -61,3 +59,14 @@ def test_smoke_training_exports_a_usable_model(tmp_path):
     assert (y[:, 2] > 0).all() and (y[:, 3] > 0).all()
     # onnxruntime equals torch (checked at export too)
     assert saved["test"]["v200"]["onnx_vs_torch_max_abs"] < 1e-3
+
+
+def test_train_command_writes_the_smoke_model_and_prints_its_metrics(tmp_path, capsys):
+    assert main(["train", "--preset", "smoke", "--size", "200", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "smoke.onnx").exists() and (tmp_path / "smoke.json").exists()
+    assert "velocity RMSE" in capsys.readouterr().out
+
+
+def test_train_command_refuses_a_tiny_training_set(tmp_path, capsys):
+    assert main(["train", "--preset", "smoke", "--size", "10", "--out", str(tmp_path)]) == 2
+    assert "--size must be at least 50" in capsys.readouterr().err

@@ -53,8 +53,9 @@ MODEL_RGB = (255, 127, 14)
 REFINED_RGB = (44, 160, 44)
 LINE_RGB = (31, 150, 180)
 _SALIENCY_CMAP = pg.colormap.get("plasma")
-LABEL_HEIGHTS = (0.70, 0.62, 0.54, 0.70, 0.62)
-"""Heights of the line labels (fraction of the plot), staggered so close lines stay readable."""
+LABEL_HEIGHTS = (0.84, 0.92, 0.84, 0.60, 0.52)
+"""Heights of the line labels (fraction of the plot): above the peaks, staggered so close lines
+stay readable, the [SII] ones lower to clear the legend."""
 HEADROOM = 0.6
 """Extra y range above the data, as a fraction of its span: room for the legend and labels."""
 VELOCITY_HALF_WINDOW_KMS = 1500.0
@@ -274,7 +275,8 @@ class SpectrumPanel(QWidget):
         for name, height in zip(LINE_NAMES, LABEL_HEIGHTS):
             line = pg.InfiniteLine(
                 angle=90, movable=False, pen=pg.mkPen(LINE_RGB, width=1, style=Qt.PenStyle.DotLine),
-                label=LINE_LABELS[name], labelOpts={"position": height, "color": LINE_RGB},
+                label=LINE_LABELS[name],
+                labelOpts={"position": height, "color": LINE_RGB, "anchors": [(0.5, 1), (0.5, 1)]},
             )
             line.setVisible(False)
             self.plot.addItem(line, ignoreBounds=True)
