@@ -15,7 +15,8 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from mirabelle.flags import FlagMask, load_mask, sidecar_path
-from mirabelle.ui.flag_tools import FlagLayer, FlagPanel
+from mirabelle.ui.flag_layer import FlagLayer
+from mirabelle.ui.flag_panel import FlagPanel
 from mirabelle.ui.image_view import ImageView
 from mirabelle.ui.state import ViewState
 
@@ -260,7 +261,7 @@ _CHILD = textwrap.dedent("""
     import pyqtgraph as pg
     from PySide6.QtCore import QPointF
     from PySide6.QtWidgets import QApplication
-    from mirabelle.ui.flag_tools import FlagLayer
+    from mirabelle.ui.flag_layer import FlagLayer
     from mirabelle.ui.state import ViewState
 
     app = QApplication([])

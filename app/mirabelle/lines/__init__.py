@@ -16,11 +16,12 @@ from mirabelle.lines.kinematics import (
 )
 from mirabelle.lines.profiles import gaussian, sinc, sincgauss, sincgauss_flux
 from mirabelle.lines.model import LineFit, line_fluxes, model_spectrum, solve_amplitudes
+from mirabelle.lines.fit import refine_fit
 
 __all__ = [
     "C_KMS", "LINE_LABELS", "LINE_NAMES", "NII_AMPLITUDE_RATIO", "REST_NM", "SN3_BAND_NM",
     "ORB_SINC_FWHM", "axis_cm1", "axis_step_cm1", "resolving_power", "sinc_fwhm_cm1",
     "broadening_from_sigma", "line_position_cm1", "sigma_cm1", "velocity_from_position",
     "gaussian", "sinc", "sincgauss", "sincgauss_flux",
-    "LineFit", "line_fluxes", "model_spectrum", "solve_amplitudes",
+    "LineFit", "line_fluxes", "model_spectrum", "solve_amplitudes", "refine_fit",
 ]

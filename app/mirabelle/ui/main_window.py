@@ -3,38 +3,32 @@
 Opening a second file replaces the first in the same window: the flags of the first are
 saved, its inference is cancelled and its file closed before the new one opens (no
 question asked). Slow work runs in :mod:`mirabelle.ui.workers`; the window only draws.
+Its menus and status bar are built in :mod:`mirabelle.ui.window_menus`, its inference
+slots live in :mod:`mirabelle.ui.window_inference`.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QTabWidget,
-    QWidget,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget, QWidget
 
 from mirabelle.errors import MirabelleError
-from mirabelle.ui import core_api, help_texts, readout, settings
+from mirabelle.ui import core_api, readout, settings
 from mirabelle.ui.controls import DisplayControls
 from mirabelle.ui.errors import report_exception, show_error
-from mirabelle.ui.flag_tools import FlagLayer, FlagPanel
+from mirabelle.ui.flag_layer import FlagLayer
+from mirabelle.ui.flag_panel import FlagPanel
 from mirabelle.ui.image_view import ImageView
 from mirabelle.ui.spectrum_panel import SpectrumPanel
-from mirabelle.ui.state import MAP_LABELS, MAP_NAMES, STRETCHES, PixelData, ViewState
+from mirabelle.ui.state import PixelData, ViewState
+from mirabelle.ui.window_inference import InferenceMixin
+from mirabelle.ui.window_menus import MenusMixin
 from mirabelle.ui.workers import DeepImageWorker, InferenceWorker, PixelThread, start_in_thread, wait_for_threads
 
 CUBE_SUFFIXES = (".hdf5", ".h5", ".hdf", ".fits", ".fit", ".fts", ".fits.gz")
@@ -43,8 +37,7 @@ FILE_FILTERS = "SITELLE cubes (*.hdf5 *.h5 *.hdf *.fits *.fit *.fts);;HDF5 cubes
 REDRAW_INTERVAL_MS = 200  # ~5 Hz while inference fills the maps
 
 
-
-class MainWindow(QMainWindow):
+class MainWindow(InferenceMixin, MenusMixin, QMainWindow):
     """The application window; :attr:`state` is the display state tests and scripts drive."""
 
     cube_opened = Signal(str)
@@ -129,104 +122,11 @@ class MainWindow(QMainWindow):
         if restore_settings:
             self._restore_window()
 
-    # construction ----------------------------------------------------------------------
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.readout_label = QLabel("Open a SITELLE cube: File ▸ Open, or drop it here.")
-        self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        bar.addWidget(self.readout_label, 1)
-        self.progress_label = QLabel()
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(200)
-        self.progress_bar.setTextVisible(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the kinematics inference (Shift+Esc); finished tiles stay")
-        self.cancel_button.clicked.connect(self.cancel_inference)
-        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
-            bar.addPermanentWidget(widget)
-            widget.setVisible(False)
-        self.model_label = QLabel()
-        bar.addPermanentWidget(self.model_label)
-        # a constant height: showing the progress widgets must not resize (and fully
-        # repaint) the image view while inference runs
-        bar.setFixedHeight(max(self.cancel_button.sizeHint().height(), self.progress_bar.sizeHint().height()) + 6)
-
-    def _action(self, menu, text: str, slot, shortcut: str | None = None, checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        open_action = self._action(file_menu, "&Open…", self.open_dialog, "Ctrl+O")
-        open_action.setStatusTip("Open a cube in this window; it replaces the current cube, whose flags are saved first")
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        self.export_priors_action = self._action(file_menu, "Export ORCS &priors…", self.export_priors, "Ctrl+E")
-        self._action(file_menu, "Export &view as image…", self.export_view_image)
-        self._action(file_menu, "Export &spectrum plot as image…", self.export_spectrum_image)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Close cube", self.close_document, "Ctrl+W")
-        self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
-
-        view_menu = bar.addMenu("&View")
-        self.toggle_overlay_action = self._action(view_menu, "Show map &overlay", self._toggle_overlay, "V",
-                                                  checkable=True)
-        self.toggle_overlay_action.setChecked(self.state.overlay_visible)
-        overlay_menu = view_menu.addMenu("Overlay &map")
-        group = QActionGroup(self)
-        self.overlay_actions: dict[str | None, QAction] = {}
-        for key, name in [("0", None)] + [(str(i + 1), n) for i, n in enumerate(MAP_NAMES)]:
-            label = "None" if name is None else MAP_LABELS[name]
-            action = self._action(overlay_menu, label, lambda _=False, n=name: setattr(self.state, "overlay_map", n),
-                                  key, checkable=True)
-            group.addAction(action)
-            self.overlay_actions[name] = action
-        self.overlay_actions[self.state.overlay_map].setChecked(True)
-        self._action(view_menu, "Cycle &stretch", self._cycle_stretch, "S")
-        self.hint_action = self._action(view_menu, "&Highlight high double-component score",
-                                        lambda on: setattr(self.state, "flag_hint_visible", on), "H",
-                                        checkable=True)
-        self._action(view_menu, "Show &whole image", lambda: self.image_view.view_box.autoRange(padding=0.01),
-                     "Home")
-
-        kin_menu = bar.addMenu("&Kinematics")
-        self.run_action = self._action(kin_menu, "&Run inference", lambda: self.start_inference(explicit=True),
-                                       "Ctrl+R")
-        self.cancel_action = self._action(kin_menu, "&Cancel inference", self.cancel_inference, "Shift+Esc")
-        self.auto_action = self._action(kin_menu, "Run inference when a cube &opens",
-                                        self._set_auto_inference, checkable=True)
-        self.auto_action.setChecked(self.run_inference_on_open)
-
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
-        self._action(help_menu, "&About Mirabelle", self.show_about)
-
     # opening -----------------------------------------------------------------------------
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a SITELLE cube", settings.last_dir(), FILE_FILTERS)
         if path:
             self.open_path(path)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = settings.recent_files()
-        for path in recent:
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
-            action.setEnabled(os.path.exists(path))
-        if not recent:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear list").triggered.connect(settings.clear_recent_files)
 
     def open_path(self, path: str | os.PathLike) -> bool:
         """Open ``path`` in this window, replacing the current cube; False (and a message) on failure."""
@@ -337,159 +237,6 @@ class MainWindow(QMainWindow):
         self.image_view.set_deep_image(image)
         self.deep_image_shown.emit()
 
-    # inference -------------------------------------------------------------------------
-    @property
-    def model_name(self) -> str | None:
-        """The model to use: a shipped name or an .onnx path; None picks by the cube's resolution."""
-        return self._model_name
-
-    @model_name.setter
-    def model_name(self, name: str | None) -> None:
-        self._model_name = name
-        worker = self.pixel_thread.worker
-        worker.model, worker.model_problem, worker.model_name = None, None, name
-
-    @property
-    def inference_running(self) -> bool:
-        return self._inference_thread is not None and self._inference_thread.isRunning()
-
-    def start_inference(self, use_cache: bool = True, explicit: bool = False) -> None:
-        """Run the kinematics network over the cube in a worker thread (cached maps load at once).
-
-        Model problems show a dialog when ``explicit`` (menu), else a status-bar message.
-        """
-        if self.cube is None or self.inference_running:
-            return
-        self._inference_explicit = explicit
-        worker = InferenceWorker(self.cube, model_name=self.model_name, use_cache=use_cache)
-        worker.model_ready.connect(self._on_model_ready)
-        worker.maps_ready.connect(self._on_maps_ready)
-        worker.progress.connect(self._on_inference_progress)
-        worker.tile_done.connect(self._on_tile_done)
-        worker.failed.connect(self._on_inference_failed)
-        worker.completed.connect(self._on_inference_completed)
-        self._inference_worker = worker
-        self._show_progress("Kinematics", 0.0, float("nan"), cancellable=True)
-        self._inference_thread = start_in_thread(worker)
-        self.redraw_timer.start()
-
-    def cancel_inference(self) -> None:
-        if self._inference_worker is not None:
-            self._inference_worker.cancel()
-
-    def _stop_inference(self, wait: bool) -> None:
-        if self._inference_worker is not None:
-            self._inference_worker.cancel()
-        if self._inference_thread is not None and wait:
-            self._inference_thread.quit()
-            self._inference_thread.wait()
-        self._inference_thread = None
-        self._inference_worker = None
-
-    def _from_current_inference(self) -> bool:
-        """False for a queued signal of a run that was stopped (its cube closed) before delivery."""
-        sender = self.sender()
-        return sender is None or sender is self._inference_worker
-
-    def _on_model_ready(self, model: Any) -> None:
-        if not self._from_current_inference():
-            return
-        self.model = model
-        self.pixel_thread.worker.model = model
-        card = core_api.model_card(model) or {}
-        self.model_label.setText(f"model {card.get('name', '?')} v{card.get('version', '?')}")
-
-    def _on_maps_ready(self, maps: Any) -> None:
-        if not self._from_current_inference():
-            return
-        self.maps = maps
-        self.pixel_thread.worker.maps = maps
-        self._shown_maps.clear()
-        self._dirty_regions.clear()
-        self._maps_dirty = True
-
-    def _on_tile_done(self, x0: int, x1: int, y0: int, y1: int) -> None:
-        if not self._from_current_inference():
-            return
-        self._dirty_regions.append((x0, x1, y0, y1))
-        self._maps_dirty = True
-
-    def _on_inference_progress(self, done: int, total: int, eta_s: float) -> None:
-        if not self._from_current_inference():
-            return
-        self._maps_dirty = True
-        self._show_progress("Kinematics", done / max(total, 1), eta_s, cancellable=True)
-
-    def _on_inference_failed(self, exc: BaseException) -> None:
-        if not self._from_current_inference():
-            return
-        self.model_error = str(exc)
-        if isinstance(exc, MirabelleError):
-            self.model_label.setText("no kinematics")
-            self.model_label.setToolTip(str(exc))
-            if self._inference_explicit:
-                show_error(self, exc, "No kinematics")
-            else:
-                self.statusBar().showMessage(f"No kinematics: {exc}", 15000)
-
-    def _on_inference_completed(self, complete: bool) -> None:
-        if not self._from_current_inference():
-            return
-        self.redraw_timer.stop()
-        self._hide_progress()
-        self._redraw_maps(force=True)
-        self._inference_thread = None  # the thread ends by itself (workers.start_in_thread)
-        self._inference_worker = None
-        if self.maps is not None:
-            done = core_api.done_count(self.maps)
-            total = self.cube.nx * self.cube.ny if self.cube is not None else 0
-            self.statusBar().showMessage(
-                "Kinematics done." if complete else f"Kinematics stopped: {done} of {total} pixels.", 5000)
-        if self.state.selected_pixel is not None:
-            self._request_pixel(*self.state.selected_pixel)
-        self.inference_finished.emit(complete)
-
-    def _redraw_maps(self, force: bool = False) -> None:
-        if self.maps is None or not (self._maps_dirty or force):
-            return
-        self._maps_dirty = False
-        regions, self._dirty_regions = self._dirty_regions, []
-        for name, shown in self._shown_maps.items():  # only the tiles finished since the last redraw
-            for x0, x1, y0, y1 in regions:
-                shown[x0:x1, y0:y1] = core_api.map_array(self.maps, name, (x0, x1, y0, y1))
-        name = self.state.overlay_map
-        if name is not None:
-            self.image_view.set_overlay_data(name, self._shown_map(name))
-        if self.state.flag_hint_visible:
-            self.image_view.set_hint_score(self._shown_map("double_score"))
-
-    def _shown_map(self, name: str) -> np.ndarray | None:
-        """The display array of map ``name``, kept current tile by tile while inference runs."""
-        if name not in self._shown_maps:
-            array = core_api.map_array(self.maps, name)
-            if array is None:
-                return None
-            self._shown_maps[name] = array
-        return self._shown_maps[name]
-
-    def map_array(self, name: str) -> np.ndarray | None:
-        """The current array of map ``name`` (NaN where not computed), for other widgets."""
-        return core_api.map_array(self.maps, name)
-
-    # progress ----------------------------------------------------------------------------
-    def _show_progress(self, what: str, fraction: float, eta_s: float, cancellable: bool = False) -> None:
-        self.progress_bar.setValue(int(round(1000 * min(max(fraction, 0.0), 1.0))))
-        self.progress_bar.setFormat(f"{what} {100 * fraction:.0f} %")
-        eta = "" if not math.isfinite(eta_s) else f"ETA {readout.format_duration(eta_s)}"
-        self.progress_label.setText(eta)
-        self.progress_label.setVisible(bool(eta))
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setVisible(cancellable)
-
-    def _hide_progress(self) -> None:
-        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
-            widget.setVisible(False)
-
     # selection, spectrum -------------------------------------------------------------------
     def _on_model_selected_pixel(self, pixel) -> None:
         if pixel is None:
@@ -535,37 +282,6 @@ class MainWindow(QMainWindow):
         """The status-bar readout of pixel (x, y): position, RA/Dec, deep value, map values."""
         return readout.readout_text(self.cube, self.image_view.deep_image, self.maps, self.state.overlay_map, x, y)
 
-    # state mirroring -------------------------------------------------------------------
-    def _on_model_changed(self, name: str) -> None:
-        if name == "overlay_visible":
-            with QSignalBlocker(self.toggle_overlay_action):
-                self.toggle_overlay_action.setChecked(self.state.overlay_visible)
-        elif name == "overlay_map":
-            action = self.overlay_actions.get(self.state.overlay_map)
-            if action is not None:
-                with QSignalBlocker(action):
-                    action.setChecked(True)
-            if self.state.overlay_map is not None and not self.state.overlay_visible:
-                self.state.overlay_visible = True
-        elif name == "flag_hint_visible":
-            with QSignalBlocker(self.hint_action):
-                self.hint_action.setChecked(self.state.flag_hint_visible)
-            if self.state.flag_hint_visible:
-                self._redraw_maps(force=True)
-
-    def _toggle_overlay(self, on: bool) -> None:
-        self.state.overlay_visible = on
-        if on and self.state.overlay_map is None:
-            self.state.overlay_map = "velocity"
-
-    def _cycle_stretch(self) -> None:
-        i = STRETCHES.index(self.state.stretch)
-        self.state.stretch = STRETCHES[(i + 1) % len(STRETCHES)]
-
-    def _set_auto_inference(self, on: bool) -> None:
-        self.run_inference_on_open = on
-        settings.set_run_inference_on_open(on)
-
     # export --------------------------------------------------------------------------------
     def export_priors(self) -> QWidget | None:
         """Open the ORCS priors export dialog on the current maps (and flags); returns it."""
@@ -605,7 +321,7 @@ class MainWindow(QMainWindow):
         """Save a pyqtgraph item (or scene) as PNG, or as SVG by the suffix; False after a message."""
         import pyqtgraph.exporters as exporters
 
-        from mirabelle.ui.spectrum_panel import save_scene_svg
+        from mirabelle.ui.image_export import save_scene_svg
 
         try:
             if path.lower().endswith(".svg"):
@@ -617,23 +333,6 @@ class MainWindow(QMainWindow):
             show_error(self, f"{path}: expected a writable image file, found: {exc}.", "Export failed")
             return False
         return True
-
-    # help ----------------------------------------------------------------------------------
-    def show_shortcuts(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", help_texts.shortcuts_html(),
-                          QMessageBox.StandardButton.Close, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-
-    def about_text(self) -> str:
-        """The About box text: version and the model card(s)."""
-        return help_texts.about_html(core_api.model_card(self.model))
-
-    def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About Mirabelle", self.about_text(),
-                          QMessageBox.StandardButton.Close, self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
 
     # drag and drop -------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802

@@ -5,8 +5,8 @@ read and solved off the GUI thread by the main window); :meth:`SpectrumPanel.sho
 is a convenience that solves the line amplitudes itself. The x axis follows
 ``state.spectrum_unit``: wavenumber (cm⁻¹), wavelength (nm, ``1e7/σ``) or the velocity an
 Hα line would have at that wavenumber (km/s). The optional "Refine" button runs a 1- or
-2-component least-squares fit of velocity and broadening (amplitudes solved linearly) in a
-worker thread and draws it beside the prior.
+2-component least-squares fit of velocity and broadening (:func:`mirabelle.lines.fit.refine_fit`,
+amplitudes solved linearly) in a worker thread and draws it beside the prior.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from mirabelle.lines import (
     solve_amplitudes,
     velocity_from_position,
 )
+from mirabelle.lines.fit import refine_fit
+from mirabelle.ui.image_export import save_scene_svg
 from mirabelle.ui.state import SPECTRUM_UNITS, PixelData
 
 SALIENCY_MIN_WEIGHT = 0.25
@@ -71,63 +73,6 @@ def to_unit(axis_cm1: np.ndarray, unit: str) -> np.ndarray:
     return axis
 
 
-def refine_fit(axis_cm1: np.ndarray, values: np.ndarray, velocity_kms: float, broadening_kms: float,
-               fwhm_cm1: float, components: int = 1, second_offset_kms: float | None = None) -> dict:
-    """Least-squares velocity and broadening of 1 or 2 components, amplitudes solved linearly.
-
-    Starts from the given (CNN) kinematics; a second component starts at ``velocity_kms +
-    second_offset_kms`` (default: the instrumental velocity FWHM). Only channels near the
-    lines enter the fit. Returns ``velocity_kms``, ``broadening_kms`` (arrays of length
-    ``components``), ``amplitudes`` (C, 5), ``continuum``, ``model`` (nchan,) on ``axis_cm1``,
-    ``chi2``, ``success``.
-    """
-    from scipy.optimize import least_squares
-
-    axis = np.asarray(axis_cm1, dtype=float)
-    values = np.asarray(values, dtype=float)
-    halpha_cm1 = float(line_position_cm1(REST_NM["Halpha"], velocity_kms))
-    fwhm_v = C_KMS * fwhm_cm1 / halpha_cm1  # instrumental FWHM as a velocity, km/s
-    offset = fwhm_v if second_offset_kms is None else float(second_offset_kms)
-    centres = line_position_cm1(np.array([REST_NM[n] for n in LINE_NAMES]), velocity_kms)
-    # channels a line can reach: sinc wings, the gaussian width and the velocity search range
-    reach_kms = 4 * max(broadening_kms, 1.0) + 5 * fwhm_v + abs(offset)
-    reach = 3 * fwhm_cm1 + centres * reach_kms / C_KMS
-    near = np.any(np.abs(axis[:, None] - centres[None, :]) < reach[None, :], axis=1) & np.isfinite(values)
-    if near.sum() < 8:
-        near = np.isfinite(values)
-    x, y = axis[near], values[near]
-    b_floor = 1.0
-    if components == 1:
-        start = np.array([velocity_kms, max(broadening_kms, b_floor)])
-        lower, upper = [velocity_kms - 5 * fwhm_v, b_floor], [velocity_kms + 5 * fwhm_v, 500.0]
-    else:
-        width = max(broadening_kms, b_floor)
-        start = np.array([velocity_kms, width, velocity_kms + offset, width])
-        lower = [velocity_kms - 5 * fwhm_v, b_floor, velocity_kms - 8 * fwhm_v, b_floor]
-        upper = [velocity_kms + 5 * fwhm_v, 500.0, velocity_kms + 8 * fwhm_v, 500.0]
-    start = np.clip(start, np.array(lower) + 1e-6, np.array(upper) - 1e-6)
-
-    def kinematics(p):
-        return p[0::2][None, :], p[1::2][None, :]
-
-    def residual(p):
-        v, b = kinematics(p)
-        return y - solve_amplitudes(y[None, :], x, v, b, fwhm_cm1).model[0]
-
-    result = least_squares(residual, start, bounds=(lower, upper), x_scale=[fwhm_v, 10.0] * components,
-                           diff_step=1e-4, max_nfev=60 * (components + 1))
-    v, b = kinematics(result.x)
-    fit = solve_amplitudes(y[None, :], x, v, b, fwhm_cm1)
-    amplitudes = fit.amplitudes[0]
-    # the continuum basis is normalised on the fitted channels' span: evaluate the model there
-    model = np.full(axis.shape, np.nan)
-    span = (axis >= x.min()) & (axis <= x.max())
-    model[span] = model_spectrum(axis[span], v[0], b[0], fwhm_cm1, amplitudes, fit.continuum[0])
-    return {"velocity_kms": v[0], "broadening_kms": b[0], "amplitudes": amplitudes,
-            "continuum": fit.continuum[0], "model": model, "chi2": float(fit.chi2[0]),
-            "success": bool(result.success)}
-
-
 class _RefineSignals(QObject):
     done = Signal(int, object)
     failed = Signal(int, str)
@@ -147,39 +92,6 @@ class _RefineTask(QRunnable):
             self.signals.failed.emit(self.generation, f"Refinement failed: {exc}")
             return
         self.signals.done.emit(self.generation, result)
-
-
-def _fix_svg_exporter() -> None:
-    """Let pyqtgraph's SVGExporter read the paths Qt 6.11+ writes (standalone ``Z`` tokens).
-
-    pyqtgraph 0.14 parses every token of a path as ``x,y`` and fails on the close-path
-    command Qt now writes on its own; closing is implied for fills and our outlines
-    already return to their start, so the tokens are dropped before parsing. Idempotent.
-    """
-    import importlib
-
-    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
-    if getattr(module, "_mirabelle_path_fix", False):
-        return
-    original = module.correctCoordinates
-
-    def correct_coordinates(node, defs, item, options):
-        for path in node.getElementsByTagName("path"):
-            tokens = [t.rstrip("Zz") for t in path.getAttribute("d").split()]
-            path.setAttribute("d", " ".join(t for t in tokens if t))
-        return original(node, defs, item, options)
-
-    module.correctCoordinates = correct_coordinates
-    module._mirabelle_path_fix = True
-
-
-def save_scene_svg(scene_or_item, path: str | Path) -> Path:
-    """Write a pyqtgraph scene (or item) as SVG with pyqtgraph's exporter (fixed for Qt 6.11+)."""
-    import pyqtgraph.exporters as exporters
-
-    _fix_svg_exporter()
-    exporters.SVGExporter(scene_or_item).export(str(path))
-    return Path(path)
 
 
 _BRUSH_LEVELS = 16

@@ -1,0 +1,38 @@
+"""Image export helpers: pyqtgraph's SVG exporter, fixed for the paths Qt 6.11+ writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _fix_svg_exporter() -> None:
+    """Let pyqtgraph's SVGExporter read the paths Qt 6.11+ writes (standalone ``Z`` tokens).
+
+    pyqtgraph 0.14 parses every token of a path as ``x,y`` and fails on the close-path
+    command Qt now writes on its own; closing is implied for fills and our outlines
+    already return to their start, so the tokens are dropped before parsing. Idempotent.
+    """
+    import importlib
+
+    module = importlib.import_module("pyqtgraph.exporters.SVGExporter")
+    if getattr(module, "_mirabelle_path_fix", False):
+        return
+    original = module.correctCoordinates
+
+    def correct_coordinates(node, defs, item, options):
+        for path in node.getElementsByTagName("path"):
+            tokens = [t.rstrip("Zz") for t in path.getAttribute("d").split()]
+            path.setAttribute("d", " ".join(t for t in tokens if t))
+        return original(node, defs, item, options)
+
+    module.correctCoordinates = correct_coordinates
+    module._mirabelle_path_fix = True
+
+
+def save_scene_svg(scene_or_item, path: str | Path) -> Path:
+    """Write a pyqtgraph scene (or item) as SVG with pyqtgraph's exporter (fixed for Qt 6.11+)."""
+    import pyqtgraph.exporters as exporters
+
+    _fix_svg_exporter()
+    exporters.SVGExporter(scene_or_item).export(str(path))
+    return Path(path)
