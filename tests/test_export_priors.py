@@ -77,9 +77,9 @@ def test_priors_are_nan_free_with_the_validity_mask_and_floor(cube, tmp_path):
     velocity = fits.getdata(out / "velocity.fits")
     assert velocity[5, 10] == pytest.approx(-100.0 + 10 + 0.01 * 5, abs=1.1)  # nearest valid neighbour
     assert fits.getdata(out / "broadening.fits").min() == BROADENING_FLOOR_KMS
-    estimate = fits.getdata(out / "mirabelle synthetic.SpectralCube.estimated_velocity.0.fits")
+    estimate = fits.getdata(out / "synthetic_SN3.SpectralCube.estimated_velocity.0.fits")
     assert np.isnan(estimate[5, 10]) and np.isfinite(estimate[valid == 1]).all()
-    assert not (out / "mirabelle synthetic.SpectralCube.estimated_velocity.1.fits").exists()
+    assert not (out / "synthetic_SN3.SpectralCube.estimated_velocity.1.fits").exists()
     assert summary["pixels"]["valid"] == NX * NY - 4 and summary["quality_counts"]["no_line"] == 4
     assert json.loads((out / "summary.json").read_text())["model"]["name"] == "sn3-test"
     readme = (out / "README.txt").read_text()
@@ -94,8 +94,8 @@ def test_flags_give_a_second_velocity_and_ds9_regions_in_sky_coordinates(cube, t
     flags[10, 4] = True  # flagged but without a valid prior
     write_priors(_maps(), cube, tmp_path / "out", flags=flags)
     out = tmp_path / "out"
-    second = fits.getdata(out / "mirabelle synthetic.SpectralCube.estimated_velocity.1.fits")
-    first = fits.getdata(out / "mirabelle synthetic.SpectralCube.estimated_velocity.0.fits")
+    second = fits.getdata(out / "synthetic_SN3.SpectralCube.estimated_velocity.1.fits")
+    first = fits.getdata(out / "synthetic_SN3.SpectralCube.estimated_velocity.0.fits")
     assert np.isfinite(second).sum() == 9
     assert second[7, 3] == pytest.approx(250.0 + 70.0)
     assert np.isfinite(first[np.isfinite(second)]).all()  # ORCS needs component 0 wherever 1 is defined

@@ -27,7 +27,7 @@ def test_predict_writes_one_priors_folder_per_cube(setup, tmp_path, capsys):
     velocity = fits.getdata(out / "velocity.fits")
     assert velocity.shape == (NY, NX) and np.isfinite(velocity).all()
     for name in ("broadening.fits", "velocity_err.fits", "broadening_err.fits", "valid_mask.fits",
-                 "mirabelle synthetic.SpectralCube.estimated_velocity.0.fits", "summary.json", "README.txt"):
+                 "synthetic_SN3.SpectralCube.estimated_velocity.0.fits", "summary.json", "README.txt"):
         assert (out / name).exists(), name
     assert "spectra/s" in captured.err and "ETA" in captured.err
     report = json.loads(captured.out)

@@ -104,7 +104,8 @@ def run(args) -> int:
             summaries.append(_predict_one(path, args, args.output, model_cache))
         except MirabelleError as exc:
             failures += 1
-            print(f"\nmirabelle predict: {path}: {exc}", file=sys.stderr)
+            where = "" if str(path) in str(exc) else f"{path}: "  # our messages usually name the file
+            print(f"\nmirabelle predict: {where}{exc}", file=sys.stderr)
     print(json.dumps({"cubes": len(args.cubes), "failed": failures,
                       "outputs": [s["output_dir"] for s in summaries]}, indent=1))
     return 1 if failures else 0

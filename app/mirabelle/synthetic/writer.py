@@ -138,7 +138,7 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
             base_axis=base_axis, exposure_time=10.0, apodization=1.0, wavenumber=True,
             wavenumber_calibration=calibrated, spectral_calibration=calibrated,
             flux_calibration=calibrated, flambda=flambda, object_name="M33 (synthetic)",
-            project_name="mirabelle synthetic", instrument="sitelle", level3=True,
+            project_name="synthetic_SN3", instrument="sitelle", level3=True,
             binning=max(1, int(round(scale))), **_wcs_keywords(nx, ny, scale))
         if calibrated:
             attrs["axis_corr"] = corr_ref
