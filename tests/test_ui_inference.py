@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from inference_models import write_model
 from test_ui_window import cube_path, make_window, messages, open_and_wait, tiny_cube_path, unexpected_errors  # noqa: F401

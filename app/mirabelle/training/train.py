@@ -153,7 +153,7 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
     net = KinematicsNet(geom, hidden=hidden, vmax=preset.vmax)
     card_stub = make_card_stub(preset)
     ytr = torch.from_numpy(tr["y"])
-    xva, yva = torch.from_numpy(va["x"]), torch.from_numpy(va["y"])
+    xva = torch.from_numpy(va["x"])
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-5)
     steps = epochs * math.ceil(size / batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.15)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from mirabelle.errors import MirabelleError
 from mirabelle.lines import LINE_LABELS, LINE_NAMES
+from mirabelle.ui.workers import FunctionTask
 
 ERROR_STYLE = "color: #d62728;"
 OK_STYLE = "color: #2ca02c;"
@@ -89,26 +90,6 @@ def _flag_array(flags) -> np.ndarray | None:
     return np.asarray(getattr(flags, "data", flags), dtype=bool)
 
 
-class _ExportSignals(QObject):
-    done = Signal(object)
-    failed = Signal(object)
-
-
-class _ExportTask(QRunnable):
-    def __init__(self, function: Callable[..., Any], kwargs: dict) -> None:
-        super().__init__()
-        self.function = function
-        self.kwargs = kwargs
-        self.signals = _ExportSignals()
-
-    def run(self) -> None:
-        try:
-            result = self.function(**self.kwargs)
-        except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread as a sentence
-            self.signals.failed.emit(exc)
-            return
-        self.signals.done.emit(result)
-
 
 class ExportPriorsDialog(QDialog):
     """Export ORCS priors of ``maps`` (from ``cube``) into a folder.
@@ -144,7 +125,7 @@ class ExportPriorsDialog(QDialog):
         self.model_card = model_card
         self._export_function = export_function
         self._confirmed_overwrite: tuple | None = None
-        self._signals: _ExportSignals | None = None
+        self._signals = None  # the running task's signals, kept alive until delivered
         self.busy = False
 
         cube_path = Path(getattr(cube, "path", "cube"))
@@ -326,9 +307,9 @@ class ExportPriorsDialog(QDialog):
             self.failed.emit(self.status_label.text())
             return False
         function = self._export_function or _default_export()
-        task = _ExportTask(function, dict(maps=self.maps, cube=self.cube, out_dir=self.folder,
-                                          flags=self._export_flags(), model_card=self.model_card,
-                                          overwrite=overwrite, extras=self.extras_check.isChecked()))
+        task = FunctionTask(function, dict(maps=self.maps, cube=self.cube, out_dir=self.folder,
+                                           flags=self._export_flags(), model_card=self.model_card,
+                                           overwrite=overwrite, extras=self.extras_check.isChecked()))
         task.signals.done.connect(self._on_done)
         task.signals.failed.connect(self._on_failed)
         self._signals = task.signals
@@ -344,7 +325,7 @@ class ExportPriorsDialog(QDialog):
             widget.setEnabled(not busy and (widget is not self.flags_check or self.flags is not None))
         self.export_button.setEnabled(not busy)
 
-    def _on_done(self, summary) -> None:
+    def _on_done(self, _tag, summary) -> None:
         self._set_busy(False)
         self._confirmed_overwrite = None
         self.export_button.setText("Export")
@@ -359,7 +340,7 @@ class ExportPriorsDialog(QDialog):
         self.open_folder_button.setVisible(True)
         self.exported.emit(summary)
 
-    def _on_failed(self, exc: BaseException) -> None:
+    def _on_failed(self, _tag, exc: BaseException) -> None:
         self._set_busy(False)
         if isinstance(exc, MirabelleError):
             text = f"Not exported: {exc}"

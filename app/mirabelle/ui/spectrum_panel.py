@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRunnable, QSignalBlocker, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QThreadPool, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -45,6 +45,7 @@ from mirabelle.lines import (
 from mirabelle.lines.fit import refine_fit
 from mirabelle.ui.image_export import save_scene_svg
 from mirabelle.ui.state import SPECTRUM_UNITS, PixelData
+from mirabelle.ui.workers import FunctionTask
 
 SALIENCY_MIN_WEIGHT = 0.25
 """Saliency points below this weight are not drawn (as in Rhea et al. 2020, Fig. 5)."""
@@ -72,26 +73,6 @@ def to_unit(axis_cm1: np.ndarray, unit: str) -> np.ndarray:
         return velocity_from_position(REST_NM["Halpha"], axis)
     return axis
 
-
-class _RefineSignals(QObject):
-    done = Signal(int, object)
-    failed = Signal(int, str)
-
-
-class _RefineTask(QRunnable):
-    def __init__(self, generation: int, kwargs: dict) -> None:
-        super().__init__()
-        self.generation = generation
-        self.kwargs = kwargs
-        self.signals = _RefineSignals()
-
-    def run(self) -> None:
-        try:
-            result = refine_fit(**self.kwargs)
-        except Exception as exc:  # noqa: BLE001 - reported as a sentence in the panel
-            self.signals.failed.emit(self.generation, f"Refinement failed: {exc}")
-            return
-        self.signals.done.emit(self.generation, result)
 
 
 _BRUSH_LEVELS = 16
@@ -516,10 +497,10 @@ class SpectrumPanel(QWidget):
         data = self.pixel_data
         v, b = self._kinematics()
         self._refine_generation += 1
-        task = _RefineTask(self._refine_generation, dict(
+        task = FunctionTask(refine_fit, dict(
             axis_cm1=np.asarray(data.axis_cm1, dtype=float), values=np.asarray(data.values, dtype=float),
             velocity_kms=v, broadening_kms=b, fwhm_cm1=float(data.fwhm_cm1),
-            components=self.components_spin.value()))
+            components=self.components_spin.value()), tag=self._refine_generation)
         task.signals.done.connect(self._on_refined)
         task.signals.failed.connect(self._on_refine_failed)
         self._refine_signals = task.signals  # keep the signals object alive until delivered
@@ -537,12 +518,12 @@ class SpectrumPanel(QWidget):
         self._update_info()
         self.refined.emit(result)
 
-    def _on_refine_failed(self, generation: int, message: str) -> None:
+    def _on_refine_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._refine_generation:
             return
         self.refine_button.setText("Refine")
         self.refine_button.setEnabled(True)
-        self.pixel_data.notes.append(message)
+        self.pixel_data.notes.append(f"Refinement failed: {exc}")
         self._update_info()
 
     # export -----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ anything else goes to :func:`mirabelle.ui.errors.report_exception` as well.
 * :class:`InferenceWorker` — drains ``run_cube`` tile by tile; cancel is an Event it checks.
 * :class:`PixelWorker` — one long-lived thread answering pixel requests; each request has a
   generation number and stale ones are skipped, so the newest click wins.
+* :class:`FunctionTask` — one short call (an export, a refinement) on Qt's thread pool.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, Signal, Slot
 
 from mirabelle.errors import MirabelleError
 from mirabelle.ui.errors import report_exception
@@ -169,6 +170,34 @@ class InferenceWorker(_Worker):
         finally:
             self.completed.emit(complete)
             self.finished.emit()
+
+
+class _TaskSignals(QObject):
+    done = Signal(object, object)  # tag, result
+    failed = Signal(object, object)  # tag, exception
+
+
+class FunctionTask(QRunnable):
+    """``function(**kwargs)`` on Qt's thread pool, answered by ``signals.done(tag, result)`` or
+    ``signals.failed(tag, exception)`` in the receivers' thread.
+
+    ``tag`` lets a receiver drop stale answers (a generation number). Connect to methods of a
+    QObject (not lambdas, which would run in the pool thread) and keep ``signals`` referenced
+    until an answer arrives.
+    """
+
+    def __init__(self, function, kwargs: dict, tag: Any = None) -> None:
+        super().__init__()
+        self.function, self.kwargs, self.tag = function, kwargs, tag
+        self.signals = _TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result = self.function(**self.kwargs)
+        except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread, which reports it
+            self.signals.failed.emit(self.tag, exc)
+            return
+        self.signals.done.emit(self.tag, result)
 
 
 class PixelWorker(QObject):
