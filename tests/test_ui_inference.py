@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from inference_models import write_model
-from test_ui_window import cube_path, make_window, messages, open_and_wait, tiny_cube_path, unexpected_errors  # noqa: F401
+from ui_support import cube_path, make_window, messages, open_and_wait, tiny_cube_path, unexpected_errors  # noqa: F401
 
 
 def _model_for(window, tmp_path) -> None:

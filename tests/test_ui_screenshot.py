@@ -7,7 +7,7 @@ import sys
 
 from PySide6.QtGui import QImage
 
-from test_ui_window import cube_path, write_tiny_cube  # noqa: F401
+from ui_support import cube_path, write_tiny_cube  # noqa: F401
 
 
 def test_screenshot_command_writes_png(cube_path, tmp_path, monkeypatch):

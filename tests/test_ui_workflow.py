@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import QTimer
 
 from test_ui_inference import _model_for
-from test_ui_window import cube_path, make_window, messages, open_and_wait, tiny_cube_path, unexpected_errors  # noqa: F401
+from ui_support import cube_path, make_window, messages, open_and_wait, tiny_cube_path, unexpected_errors  # noqa: F401
 
 
 def _infer(qtbot, window, tmp_path) -> None:
