@@ -23,23 +23,11 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-def wait_for(signal, timeout_s: float = 60.0):
-    from PySide6.QtCore import QEventLoop, QTimer
+def wait_for(signal, timeout_s: float = 60.0) -> None:
+    from mirabelle.ui.screenshot import wait_for_signal
 
-    loop = QEventLoop()
-    got = []
-
-    def done(*args):
-        got.append(args)
-        loop.quit()
-
-    signal.connect(done)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    signal.disconnect(done)
-    if not got:
+    if not wait_for_signal(signal, timeout_s):
         raise TimeoutError(f"no signal within {timeout_s} s")
-    return got[0]
 
 
 def wait_for_ms(ms: int) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from mirabelle.errors import CubeError, ExportError
 
 
-def _wait(signal, timeout_s: float) -> bool:
+def wait_for_signal(signal, timeout_s: float) -> bool:
     """Run the event loop until ``signal`` fires or ``timeout_s`` passes; True if it fired."""
     loop = QEventLoop()
     fired = []
@@ -57,14 +57,14 @@ def take_screenshot(cube_path: str, out_png: str, pixel: tuple[int, int] | None 
             app.processEvents()
             if not window.open_path(cube_path):
                 raise CubeError(messages[-1] if messages else f"{cube_path}: cannot be opened")
-            if window.image_view.deep_image is None and not _wait(window.deep_image_shown, timeout_s):
+            if window.image_view.deep_image is None and not wait_for_signal(window.deep_image_shown, timeout_s):
                 raise CubeError(f"{cube_path}: the deep image was not ready after {timeout_s:.0f} s")
             if inference:
                 finished = []
                 window.inference_finished.connect(finished.append)
                 window.start_inference()
                 if window.inference_running and not finished:
-                    _wait(window.inference_finished, timeout_s)
+                    wait_for_signal(window.inference_finished, timeout_s)
                 if window.maps is None:
                     log(f"mirabelle screenshot: no kinematics ({window.model_error or 'inference did not run'})")
             window.state.overlay_map = map_name if window.maps is not None else None
@@ -78,7 +78,7 @@ def take_screenshot(cube_path: str, out_png: str, pixel: tuple[int, int] | None 
             window.pixel_data_shown.connect(shown.append)
             window.state.selected_pixel = pixel
             if not shown:
-                _wait(window.pixel_data_shown, 60.0)
+                wait_for_signal(window.pixel_data_shown, 60.0)
             window.statusBar().clearMessage()
             window.readout_label.setText(window.readout_text(*pixel))
             for _ in range(3):  # let layouts and pyqtgraph settle
