@@ -49,3 +49,31 @@ def test_demo_too_small_is_a_clear_error(data_home, capsys):
     assert exit_info.value.code == 2
     assert "3 is too small" in capsys.readouterr().err
     assert not (data_home / "mirabelle").exists()
+
+
+def test_demo_on_a_full_disk_is_one_sentence_and_leaves_nothing(data_home, monkeypatch, capsys):
+    import errno
+
+    import mirabelle.synthetic
+
+    def disk_fills(path, **_kwargs):  # runs in the writer's child process
+        with h5py.File(path, "w") as f:
+            f.create_dataset("data", shape=(4, 4, 4))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(mirabelle.synthetic, "write_synthetic_cube", disk_fills)
+    assert cli.main(["demo", "--no-gui", "--size", "16"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().endswith("demo_sn3.hdf5 (no space left on the disk)") and "Traceback" not in err
+    assert list((data_home / "mirabelle" / "demo").iterdir()) == []
+
+
+def test_demo_refuses_before_writing_when_the_disk_is_too_small(data_home, monkeypatch, capsys):
+    import collections
+    import shutil
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _folder: usage(2**21, 2**20, 2**20))
+    assert cli.main(["demo", "--no-gui", "--size", "40"]) == 2
+    assert "the disk has 1.0 MB free" in capsys.readouterr().err
+    assert list((data_home / "mirabelle" / "demo").iterdir()) == []

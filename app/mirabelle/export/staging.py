@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from mirabelle.atomic import create_exclusive, temporary_path
 from mirabelle.errors import ExportError
 
 
@@ -48,7 +48,8 @@ class StagedFolder:
         if name not in self.names:
             raise ValueError(f"{name} was not announced to the staged folder")
         try:
-            handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=self.folder)
+            temporary = str(temporary_path(self.folder / name))
+            handle = create_exclusive(temporary)
         except OSError as exc:
             raise ExportError(f"{self.folder / name}: could not be written ({exc.strerror or exc}).") from exc
         self._staged[name] = temporary

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from mirabelle.atomic import write_atomic
 from mirabelle.errors import ExportError
-from mirabelle.flags.storage import _fits_bytes, write_atomic
+from mirabelle.flags.storage import _fits_bytes
 
 # Direction vectors on the pixel-corner lattice, counter-clockwise order: +x, +y, -x, -y.
 _DIRS = ((1, 0), (0, 1), (-1, 0), (0, -1))

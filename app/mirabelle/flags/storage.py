@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits  # imported up front: the first autosave must not wait for it
 
-from mirabelle.errors import ExportError, FlagsError
+from mirabelle.atomic import clean_stale, create_exclusive, discard, temporary_path, write_atomic
+from mirabelle.errors import FlagsError
 from mirabelle.orientation import map_from_fits, map_to_fits
 
 SIDECAR_SUFFIX = ".mirabelle-flags.fits"
@@ -34,37 +34,13 @@ def _fits_bytes(mask_xy: np.ndarray, wcs=None, extra: dict | None = None) -> byt
     return buffer.getvalue()
 
 
-def write_atomic(path: str | Path, payload: bytes, fsync: bool = False) -> Path:
-    """Write ``payload`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+def save_mask(path: str | Path, mask_xy: np.ndarray, wcs=None, fsync: bool = False) -> Path:
+    """Write a ``[x, y]`` bool mask atomically as a uint8 FITS image (NAXIS1 = x, optional WCS).
 
-    A reader (or a crash) sees either the old file or the new one, never half of one.
-    ``fsync`` also survives a power loss (a killed process never loses a replaced file).
-    Raises ExportError naming the file when the folder is not writable.
+    Temporaries a killed writer left for this file are removed first.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ExportError(f"Cannot write {path}: expected a writable folder, found {exc.strerror or exc}.") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            if fsync:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
-    return path
-
-
-def save_mask(path: str | Path, mask_xy: np.ndarray, wcs=None, fsync: bool = False) -> Path:
-    """Write a ``[x, y]`` bool mask atomically as a uint8 FITS image (NAXIS1 = x, optional WCS)."""
+    clean_stale(path.parent, target=path.name)
     return write_atomic(path, _fits_bytes(mask_xy, wcs), fsync=fsync)
 
 
@@ -100,9 +76,9 @@ def _folder_writable(folder: Path) -> bool:
     if not os.access(folder, os.W_OK | os.X_OK):
         return False
     try:  # os.access can be wrong on network and read-only mounts: probe
-        fd, probe = tempfile.mkstemp(prefix=".mirabelle-probe.", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
+        probe = temporary_path(folder / ".mirabelle-probe")
+        os.close(create_exclusive(probe))
+        discard(probe)
         return True
     except OSError:
         return False

@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from mirabelle.atomic import atomic_open, clean_stale
 from mirabelle.inference.maps import KinematicMaps
 
 FORMAT_VERSION = 1
@@ -58,15 +58,9 @@ def save_maps(maps: KinematicMaps, cube_path, binning: int | None = None, region
     """
     binning = maps.binning if binning is None else binning
     target = cache_path(cube_path, maps.model_sha256, binning, region_mask)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=target.stem, suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, metadata=np.array(json.dumps(maps.metadata())), **maps.arrays())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    clean_stale(target.parent)  # the cache folder is ours: every dead writer's temporary goes
+    with atomic_open(target, fsync=False) as stream:  # a lost cache entry is only recomputed
+        np.savez(stream, metadata=np.array(json.dumps(maps.metadata())), **maps.arrays())
     return target
 
 
