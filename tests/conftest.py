@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from optional_deps import REQUIRE_ALL_ENV, require_all
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -28,3 +29,13 @@ def synthetic_cube_uncalibrated_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("synthetic") / "synthetic_sn3_uncalibrated.hdf5"
     write_synthetic_cube(path, calibrated=False, **SYNTHETIC)
     return path
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With ``MIRABELLE_REQUIRE_ALL=1`` (CI) a skipped test fails the run: CI runs every test."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if require_all() and skipped and exitstatus == pytest.ExitCode.OK:
+        reporter.write_line(f"\n{REQUIRE_ALL_ENV}=1: {len(skipped)} test(s) skipped; every test must run here "
+                            "(install the extras .ci/run installs).", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

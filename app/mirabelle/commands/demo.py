@@ -127,6 +127,10 @@ def _check_free_space(folder: Path, size: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.no_gui:
+        from mirabelle.commands.display import check_display
+
+        check_display()  # say so before writing the cube, not after
     path = demo_path()
     if args.force or not path.exists():
         write_demo(path, args.size)

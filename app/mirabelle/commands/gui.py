@@ -15,7 +15,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def launch(paths: list[str], **options) -> int:
-    """Open the main window on ``paths`` and run until it closes; options: ``run_inference``."""
+    """Open the main window on ``paths`` and run until it closes; options: ``run_inference``.
+
+    Raises DisplayError (one sentence) when Qt could not open a window here.
+    """
+    from mirabelle.commands.display import check_display
+
+    check_display()  # before Qt loads: Qt aborts with a core dump instead
     from mirabelle.ui.app import launch as _launch
 
     return _launch(list(paths), run_inference=options.get("run_inference"))

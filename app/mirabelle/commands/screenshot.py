@@ -43,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         raise CubeError(f"--map: expected one of {', '.join(MAP_NAMES)} or none, found {args.map!r}")
     if args.stretch is not None and args.stretch not in STRETCHES:
         raise CubeError(f"--stretch: expected one of {', '.join(STRETCHES)}, found {args.stretch!r}")
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from mirabelle.commands.display import display_problem
+
+    if display_problem():  # no display or no X11 libraries: the screenshot needs neither
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     out = os.path.abspath(args.out)
     if not os.path.isdir(os.path.dirname(out)):
         raise ExportError(f"{out}: expected an existing folder for the PNG, found none")
