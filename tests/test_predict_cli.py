@@ -1,6 +1,7 @@
 """`mirabelle predict` end to end, in process: folders, files, progress, regions and failures."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -55,7 +56,7 @@ def test_existing_output_is_refused_without_overwrite(setup, tmp_path, capsys):
     assert main(args) == 0
     capsys.readouterr()
     assert main(args) == 1
-    assert "overwrite" in capsys.readouterr().err
+    assert "(--overwrite replaces them)" in capsys.readouterr().err
     assert main(args + ["--overwrite", "--binning", "2"]) == 0
 
 
@@ -72,3 +73,44 @@ def test_region_file_restricts_the_pixels_with_the_model_chosen_by_resolution(se
     computed = (quality & 32) == 0
     assert computed.sum() == 24
     assert computed[4:8, 5:11].all()  # FITS rows are y, columns x
+
+
+def test_predict_exports_the_flags_painted_in_the_desktop_app(setup, tmp_path, monkeypatch, capsys):
+    from mirabelle.flags import FlagMask, autosave_path, sidecar_path
+
+    source, model = setup
+    shutil.copy(source, tmp_path / "painted.hdf5")
+    monkeypatch.chdir(tmp_path)  # the cube named by a relative path, as a user types it
+    painted = FlagMask(NX, NY)
+    painted.paint_disk(20, 15, 4)
+    assert autosave_path("painted.hdf5") == sidecar_path("painted.hdf5")  # where the window autosaves
+    painted.save(autosave_path("painted.hdf5"))
+
+    assert main(["predict", "painted.hdf5", "-o", "out", "--model", str(model)]) == 0
+    assert f"{painted.count} flagged pixels from" in capsys.readouterr().err
+    out = tmp_path / "out" / "painted_priors"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["pixels"]["flagged_double"] == painted.count > 0
+    assert summary["pixels"]["second_component"] > 0
+    assert (fits.getdata(out / "flags_double.fits").T.astype(bool) == painted.data).all()
+    assert (out / "flags_double.reg").exists()
+    assert (out / "synthetic_SN3.SpectralCube.estimated_velocity.1.fits").exists()
+    assert f"SpectralCube({str(tmp_path / 'painted.hdf5')!r})" in (out / "README.txt").read_text()
+
+    assert main(["predict", "painted.hdf5", "-o", "unflagged", "--model", str(model), "--no-flags"]) == 0
+    summary = json.loads((tmp_path / "unflagged" / "painted_priors" / "summary.json").read_text())
+    assert summary["pixels"]["flagged_double"] == 0
+    assert not (tmp_path / "unflagged" / "painted_priors" / "flags_double.fits").exists()
+
+
+def test_a_flag_file_of_another_shape_is_one_sentence(setup, tmp_path, capsys):
+    from mirabelle.flags import FlagMask
+
+    cube, model = setup
+    FlagMask(NX + 1, NY).save(tmp_path / "other.fits")
+    code = main(["predict", str(cube), "-o", str(tmp_path), "--model", str(model),
+                 "--flags", str(tmp_path / "other.fits")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "other.fits is a 49×40 (x×y) mask; expected 48×40" in err and "Traceback" not in err
+    assert not (tmp_path / "synthetic_sn3_priors").exists()

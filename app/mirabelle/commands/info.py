@@ -73,14 +73,12 @@ def _num(value, fmt: str = "") -> str:
 
 
 def _wcs_centre(wcs, x: int, y: int) -> str:
-    """RA/Dec of pixel (x, y) in sexagesimal, or why there is none."""
+    """RA/Dec of pixel (x, y) in sexagesimal, in the cube's own frame (RADESYS), or why there is none."""
+    from mirabelle.cube.sky import sky_position
+
     if wcs is None:
         return "no celestial WCS"
-    try:
-        sky = wcs.pixel_to_world(x, y)
-        icrs = sky.icrs
-    except Exception as exc:  # astropy may fail on odd frames; info still prints the rest
-        return f"cannot be computed ({exc})"
-    ra = icrs.ra.to_string(unit="hourangle", sep=":", precision=2, pad=True)
-    dec = icrs.dec.to_string(unit="deg", sep=":", precision=1, alwayssign=True, pad=True)
-    return f"RA {ra}  Dec {dec} (ICRS) at pixel ({x}, {y})"
+    position = sky_position(wcs, x, y)
+    if position is None:
+        return "cannot be computed from the cube's WCS"
+    return f"{position} at pixel ({x}, {y})"

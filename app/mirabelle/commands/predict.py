@@ -23,6 +23,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="onnxruntime threads (default: all cores)")
     parser.add_argument("--no-extras", action="store_true", help="skip the flux, SNR, score and quality maps")
+    parser.add_argument("--flags", metavar="FITS", default=None,
+                        help="double-component flag mask (default: the flags painted in the desktop app for "
+                             "this cube, its .mirabelle-flags.fits autosave, when there is one)")
+    parser.add_argument("--no-flags", action="store_true", help="export no flags even if some were painted")
 
 
 class ProgressBar:
@@ -48,6 +52,21 @@ class ProgressBar:
         self.stream.flush()
 
 
+def _flags_for(path, cube, args):
+    """The flag mask to export and where it came from: ``--flags``, else the desktop app's autosave
+    for this cube (so both paths export the same flags), else (None, None)."""
+    from pathlib import Path
+
+    from mirabelle.flags import find_saved, load_mask
+
+    if args.no_flags:
+        return None, None
+    source = Path(args.flags) if args.flags else find_saved(path)
+    if source is None:
+        return None, None
+    return load_mask(source, expected_shape=(cube.nx, cube.ny)), source
+
+
 def _predict_one(path, args, output_parent, model_cache: dict) -> dict:
     from pathlib import Path
 
@@ -70,8 +89,9 @@ def _predict_one(path, args, output_parent, model_cache: dict) -> dict:
                                      f"found filter '{cube.filter_name}'.")
         else:
             model = select_model(cube, threads=args.threads)
+        flags, flags_source = _flags_for(path, cube, args)
         if not args.overwrite:
-            check_free(cube, out_dir, extras=not args.no_extras)
+            check_free(cube, out_dir, flags=flags, extras=not args.no_extras, remedy="--overwrite replaces them")
         region = region_mask_from_file(args.region, cube) if args.region else None
         bar = ProgressBar(path.name)
         result = None
@@ -79,12 +99,13 @@ def _predict_one(path, args, output_parent, model_cache: dict) -> dict:
             bar.update(result)
         if result is None:
             raise MirabelleError(f"{path}: expected pixels to compute, found none.")
-        summary = write_priors(result.maps, cube, out_dir, model_card=model.card, overwrite=args.overwrite,
-                               extras=not args.no_extras)
+        summary = write_priors(result.maps, cube, out_dir, flags=flags, model_card=model.card,
+                               overwrite=args.overwrite, extras=not args.no_extras)
         summary["output_dir"] = str(out_dir)
         summary["spectra_per_s"] = round(result.spectra_per_s, 1)
         summary["elapsed_s"] = round(result.elapsed_s, 3)
-        bar.finish(f"{summary['pixels']['valid']} valid priors, {result.spectra_per_s:.0f} spectra/s, "
+        flagged = f", {int(flags.sum())} flagged pixels from {flags_source}" if flags is not None else ""
+        bar.finish(f"{summary['pixels']['valid']} valid priors{flagged}, {result.spectra_per_s:.0f} spectra/s, "
                    f"{result.elapsed_s:.1f} s -> {out_dir}")
     return summary
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -111,11 +112,13 @@ def export_names(cube, flags=None, extras: bool = True) -> list[str]:
     return names + ["README.txt", "summary.json"]
 
 
-def check_free(cube, out_dir, flags=None, extras: bool = True) -> None:
-    """Raise ExportError when ``out_dir`` already holds files :func:`write_priors` would write."""
+def check_free(cube, out_dir, flags=None, extras: bool = True,
+               remedy: str = "overwrite=True replaces them") -> None:
+    """Raise ExportError when ``out_dir`` already holds files :func:`write_priors` would write;
+    ``remedy`` tells the caller's way to replace them (``--overwrite`` on the command line)."""
     existing = [name for name in export_names(cube, flags, extras) if (Path(out_dir) / name).exists()]
     if existing:
-        raise ExportError(f"{out_dir}: expected no existing export files (use overwrite to replace them), "
+        raise ExportError(f"{out_dir}: expected no existing export files ({remedy}), "
                           f"found {', '.join(existing[:6])}{' and more' if len(existing) > 6 else ''}.")
 
 
@@ -255,6 +258,7 @@ def _summary(maps, cube, provenance, valid, flag_mask, n_second, second_offset, 
 
 
 def _readme(cube, out_dir: Path, names: list[str]) -> str:
+    out_dir = Path(os.path.abspath(out_dir))  # ORCS runs from another folder: no relative paths
     estimate = _estimate_name(cube, 0)
     two = _estimate_name(cube, 1) in names
     two_note = ", two where the second map is too" if two else ""
@@ -271,7 +275,7 @@ summary.json lists the model, counts and every file.
 Passing them to ORCS:
 
     from orcs.process import SpectralCube
-    cube = SpectralCube('{cube.path}')
+    cube = SpectralCube({os.path.abspath(cube.path)!r})
     lines = {lines_list}
 
     # 1. Per-pixel starting values (restrict the region to pixels where valid_mask.fits = 1)

@@ -260,11 +260,8 @@ def pixel_data(cube: Any, x: int, y: int, model: Any = None, maps: Any = None,
 
 
 def format_radec(wcs: Any, x: float, y: float) -> str | None:
-    """Sexagesimal RA/Dec of 0-based pixel (x, y), e.g. '00h42m44.31s +41°16′09.2″'."""
-    try:
-        coord = wcs.pixel_to_world(x, y)
-        ra = coord.ra.to_string(unit="hourangle", sep=":", precision=2, pad=True)
-        dec = coord.dec.to_string(unit="deg", sep=":", precision=1, alwayssign=True, pad=True)
-        return f"{ra} {dec}"
-    except Exception:  # noqa: BLE001 - a broken WCS must not break the readout
-        return None
+    """Sexagesimal RA/Dec of 0-based pixel (x, y) and the cube's frame, e.g. '01:33:50.90 +30:39:36.6 (FK5 J2000)'."""
+    from mirabelle.cube.sky import sky_position
+
+    position = sky_position(wcs, x, y)
+    return None if position is None else f"{position.ra} {position.dec} ({position.frame})"

@@ -44,7 +44,8 @@ OK_STYLE = "color: #2ca02c;"
 def orcs_snippet(cube_path: str | Path, out_dir: str | Path, project_name: str, two_components: bool) -> str:
     """The Python lines that pass the exported priors to ORCS (see docs/orcs-priors.md)."""
     lines = [LINE_LABELS[name].replace("Hα", "Halpha") for name in LINE_NAMES]
-    folder = str(out_dir)
+    folder = os.path.abspath(out_dir)  # ORCS runs from another folder: no relative paths
+    cube_path = os.path.abspath(cube_path)
     text = f"""from orcs.process import SpectralCube
 
 cube = SpectralCube({str(cube_path)!r})

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mirabelle.cube.sky import sky_position
 from mirabelle.ui import core_api
 
 READOUT_UNITS = {"velocity": "km/s", "broadening": "km/s", "velocity_err": "km/s", "broadening_err": "km/s"}
@@ -17,12 +18,9 @@ SHORT_NAMES = {"velocity": "v", "broadening": "σ", "velocity_err": "δv", "broa
 def readout_text(cube: Any, deep: np.ndarray | None, maps: Any, overlay: str | None, x: int, y: int) -> str:
     """One line for pixel (x, y): ``x 5  y 7   RA … Dec …   deep …   v … ± … km/s …``."""
     parts = [f"x {x}  y {y}"]
-    wcs = getattr(cube, "wcs", None)
-    if wcs is not None:
-        radec = core_api.format_radec(wcs, x, y)
-        if radec:
-            ra, dec = radec.split()
-            parts.append(f"RA {ra}  Dec {dec}")
+    sky = sky_position(getattr(cube, "wcs", None), x, y)
+    if sky is not None:
+        parts.append(str(sky))  # names the cube's frame (RADESYS), as `mirabelle info` does
     if deep is not None and 0 <= x < deep.shape[0] and 0 <= y < deep.shape[1]:
         parts.append(f"deep {format_value(float(deep[x, y]))}")
     if maps is not None:
