@@ -1,23 +1,37 @@
 """THE preprocessing shared by training and inference (numpy only, vectorised).
 
-``prepare(values, axis_cm1, card)`` maps spectra from their own wavenumber axes onto the
-model's input axis and normalises them:
+``prepare(values, axis_cm1, card, vsys_kms)`` maps spectra from their own wavenumber axes onto
+the model's input axis, in the frame of the systemic velocity, and normalises them:
 
-1. Resampling: linear interpolation of each spectrum from its axis (one axis ``(nchan,)``
+1. Frame: the network works in the frame of the systemic velocity ``vsys_kms`` (one value,
+   or one per row): a model channel at ``σ`` is read at the observed wavenumber
+   ``σ · sqrt((1 − β)/(1 + β))``, β = vsys/c (relativistic, as ORB), so a line at velocity
+   ``v`` in that frame is observed at ``compose_velocities(vsys, v)``
+   (:mod:`mirabelle.lines.kinematics`). Channels observed outside the filter band
+   ``card["input"]["band_cm1"] = [lo, hi]`` (cm⁻¹, observer frame; cards without it: no
+   limit) are NaN, so the filter edges move across the model axis with ``vsys``, as they do
+   on the sky.
+2. Resampling: linear interpolation of each spectrum from its axis (one axis ``(nchan,)``
    for all rows — calibrated cubes — or one per row ``(N, nchan)`` — uncalibrated cubes,
    per-pixel calibration) onto the model axis ``start + step · arange(length)`` given by
-   ``card["input"]["axis_cm1"] = [start, step, length]`` (cm⁻¹, observer frame). Axes may be
+   ``card["input"]["axis_cm1"] = [start, step, length]`` (cm⁻¹, systemic frame). Axes may be
    ascending or descending and need not be uniform. A model channel takes NaN when either
    neighbouring input sample is NaN or when it lies outside the input axis.
-2. Continuum ``c`` (per channel): with ``normalisation == "linear-max"`` (the shipped models)
+3. Continuum ``c`` (per channel): with ``normalisation == "linear-max"`` or ``"baseline-max"``
    the least-squares straight line through the finite resampled channels inside the ranges
    ``card["input"]["continuum_cm1"] = [[lo, hi], ...]`` — the axis ends and the gap between
    [SII]6716 and [NII]6583, which no line reaches at any velocity of the model's range
    (a constant when the finite channels cannot fix a slope, the row median when none is
    finite); ``"continuum-max"``: the mean of those channels; ``"median-max"``: the median
    of the finite resampled channels.
-3. NaN channels are set to ``c`` (so they become 0 after normalisation).
-4. Normalisation: ``(y − c) / (max(y) − c)``, i.e. the paper's divide-by-maximum after
+4. NaN channels are set to ``c`` (so they become 0 after normalisation).
+5. Smooth baseline (``"baseline-max"`` only): ``y − c`` minus its least-squares projection
+   on gaussians of sigma ``card["input"]["baseline_sigma_cm1"]`` spaced one sigma apart
+   along the model axis. Lines are a few cm⁻¹ wide and keep most of their shape; a
+   stellar continuum's broad Hα absorption (σ 5–25 Å ≈ 12–58 cm⁻¹) or a curved continuum
+   is removed, so that it neither hides Hα from the network's matched filter nor sets the
+   normalisation.
+6. Normalisation: ``(y − c) / (max(y) − c)``, i.e. the paper's divide-by-maximum after
    removing the continuum level, so that the line peak is ~1 whatever the continuum;
    rows that are all NaN, or flat, become zeros.
 
@@ -26,10 +40,14 @@ The result is float32 ``(N, length)``. Deterministic, no per-spectrum Python loo
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
+from mirabelle.lines.kinematics import doppler_factor
+
 NORMALISATION = "linear-max"
-NORMALISATIONS = ("linear-max", "continuum-max", "median-max")
+NORMALISATIONS = ("linear-max", "baseline-max", "continuum-max", "median-max")
 
 
 def model_axis(card) -> np.ndarray:
@@ -143,11 +161,11 @@ def continuum_coefficients(y: np.ndarray, mode: str, mask=None, rows_with_nan=No
     if mode == "median-max":
         coef[:, 0] = _row_median(y)
         return coef
-    if mode not in ("linear-max", "continuum-max"):
+    if mode not in ("linear-max", "baseline-max", "continuum-max"):
         raise ValueError(f"unknown normalisation {mode!r}")
     t_all = np.linspace(-1.0, 1.0, length)
     idx = np.nonzero(mask)[0]
-    t = t_all[idx] if mode == "linear-max" else np.zeros(idx.size)
+    t = t_all[idx] if mode != "continuum-max" else np.zeros(idx.size)
     basis = np.stack([np.ones_like(t), t], axis=1)  # (nc, 2)
     weights = np.zeros((length, 2), np.float32)
     weights[idx] = np.linalg.pinv(basis).T  # least-squares projector, zero off the ranges
@@ -177,8 +195,24 @@ def continuum_coefficients(y: np.ndarray, mode: str, mask=None, rows_with_nan=No
     return coef
 
 
-def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None) -> np.ndarray:
-    """Normalise in place (see module docstring); returns the array."""
+@lru_cache(maxsize=8)
+def _baseline_operators(length: int, step_cm1: float, sigma_cm1: float) -> tuple[np.ndarray, np.ndarray]:
+    """(L, k) and (k, L) float32 factors of the projection on the smooth gaussian basis."""
+    x = np.arange(length) * step_cm1
+    centres = np.arange(-sigma_cm1, x[-1] + 1.5 * sigma_cm1, sigma_cm1)
+    basis = np.exp(-0.5 * ((x[:, None] - centres[None, :]) / sigma_cm1) ** 2)
+    q, r = np.linalg.qr(basis)
+    keep = np.abs(np.diag(r)) > 1e-8 * np.abs(r[0, 0])  # the basis is nearly collinear at the ends
+    q = q[:, keep]
+    return np.ascontiguousarray(q, np.float32), np.ascontiguousarray(q.T, np.float32)
+
+
+def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
+              baseline: tuple[float, float] | None = None) -> np.ndarray:
+    """Normalise in place (see module docstring); returns the array.
+
+    ``baseline``: (model step, baseline sigma) in cm⁻¹ for ``"baseline-max"``.
+    """
     y = resampled
     n, length = y.shape
     bad = np.isnan(y)
@@ -191,10 +225,13 @@ def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None) -> np.
         cont = coef[r, :1] + coef[r, 1:] * t_all[None, :]
         sub[bad[r]] = cont[bad[r]]
         y[r] = sub
-    if mode == "linear-max":
+    if mode in ("linear-max", "baseline-max"):
         y -= np.multiply.outer(coef[:, 1], t_all) + coef[:, :1]
     else:
         y -= coef[:, :1]
+    if mode == "baseline-max":
+        down, up = _baseline_operators(length, float(baseline[0]), float(baseline[1]))
+        y -= (y @ down) @ up
     scale = y.max(axis=1)
     ok = np.isfinite(scale) & (scale > 0)
     y *= np.where(ok, 1.0 / np.where(ok, scale, 1.0), 0.0).astype(np.float32)[:, None]
@@ -218,11 +255,28 @@ def continuum_mask(card) -> np.ndarray | None:
     return mask
 
 
-def prepare(values, axis_cm1, card) -> np.ndarray:
-    """Spectra ``values`` (N, nchan) on ``axis_cm1`` ((nchan,) or (N, nchan), cm⁻¹) -> the
-    model input float32 (N, L): resampled onto the card's axis and normalised (module doc)."""
-    norm = card["input"].get("normalisation", NORMALISATION)
+def prepare(values, axis_cm1, card, vsys_kms=0.0) -> np.ndarray:
+    """Spectra ``values`` (N, nchan) on ``axis_cm1`` ((nchan,) or (N, nchan), cm⁻¹, observed) -> the
+    model input float32 (N, L): seen from the systemic velocity ``vsys_kms`` (km/s, a number
+    or (N,)), resampled onto the card's axis and normalised (module doc)."""
+    inputs = card["input"]
+    norm = inputs.get("normalisation", NORMALISATION)
     if norm not in NORMALISATIONS:
         raise ValueError(f"unknown normalisation {norm!r} (expected one of {NORMALISATIONS})")
-    out = resample(values, axis_cm1, model_axis(card))
-    return normalise(out, norm, continuum_mask(card) if norm != "median-max" else None)
+    target = model_axis(card)
+    factor = doppler_factor(vsys_kms)  # observed / systemic-frame wavenumber
+    axis = np.asarray(axis_cm1, dtype=np.float64)
+    if factor.ndim == 0:
+        out = resample(values, axis if factor == 1.0 else axis / float(factor), target)
+        observed = target[None, :] * float(factor)
+    else:
+        rows = np.broadcast_to(axis, (factor.size, axis.shape[-1]))
+        out = resample(values, rows / factor[:, None], target)
+        observed = target[None, :] * factor[:, None]
+    band = inputs.get("band_cm1")
+    if band is not None:
+        outside = (observed < band[0]) | (observed > band[1])
+        if outside.any():
+            out[np.broadcast_to(outside, out.shape)] = np.nan
+    baseline = (float(inputs["axis_cm1"][1]), float(inputs["baseline_sigma_cm1"])) if norm == "baseline-max" else None
+    return normalise(out, norm, continuum_mask(card) if norm != "median-max" else None, baseline)

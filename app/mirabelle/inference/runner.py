@@ -1,8 +1,11 @@
 """Whole-cube inference: a generator that streams tiles through the network and the line solve.
 
 ``run_cube`` reads the cube tile by tile (only the channels of the model's band), maps every
-spectrum onto the model axis (:func:`mirabelle.inference.preprocess.prepare`), runs the
-network in large batches, solves the line amplitudes at the predicted kinematics
+spectrum onto the model axis in the frame of the systemic velocity
+(:func:`mirabelle.inference.preprocess.prepare`), runs the network in large batches, turns
+its velocities into the observed frame (relativistic composition with the systemic
+velocity, :func:`mirabelle.lines.compose_velocities`: the maps are in the observed frame, as
+ORCS expects), solves the line amplitudes at those kinematics
 (:class:`~mirabelle.inference.linefit.LineSolver`) and writes everything into a
 :class:`~mirabelle.inference.maps.KinematicMaps`. Each yield is one finished tile: the
 maps are whole at every yield, so stopping there (``cancel``, or closing the generator)
@@ -25,6 +28,7 @@ from mirabelle.inference.linefit import LineSolver
 from mirabelle.inference.maps import KinematicMaps, TileResult
 from mirabelle.inference.model import DEFAULT_BATCH, KinematicsModel
 from mirabelle.inference.preprocess import prepare
+from mirabelle.lines import C_KMS, compose_velocities, composed_velocity_error, doppler_factor
 
 SNR_THRESHOLD = 3.0
 """Hα SNR below which a pixel is flagged ``NO_LINE``."""
@@ -79,20 +83,36 @@ def _cube_step_range(cube) -> tuple[float, float]:
     return step * float(corr.min()) / cube.axis_corr, step * float(corr.max()) / cube.axis_corr
 
 
-def make_solver(cube, model: KinematicsModel) -> LineSolver:
-    """The line solver for ``cube`` covering the model's training ranges (broadening × 1.5)."""
+def make_solver(cube, model: KinematicsModel, vsys_kms: float = 0.0) -> LineSolver:
+    """The line solver for ``cube`` covering the model's training ranges (broadening × 1.5)
+    around the systemic velocity ``vsys_kms``, in the observed frame."""
     ranges = model.card.get("ranges", {})
     v_lo, v_hi = ranges.get("velocity_kms", (-800.0, 800.0))
     b_hi = float(ranges.get("broadening_kms", (0.0, 50.0))[1])
     fwhm = cube.fwhm_map_cm1()
+    observed = compose_velocities(vsys_kms, np.array([min(v_lo, -100.0) * 1.1, max(v_hi, 100.0) * 1.1]))
     return LineSolver(_cube_step_range(cube), (float(fwhm.min()), float(fwhm.max())),
-                      (min(v_lo, -100.0) * 1.1, max(v_hi, 100.0) * 1.1), (0.0, 1.5 * b_hi))
+                      (float(observed[0]), float(observed[1])), (0.0, 1.5 * b_hi))
+
+
+def predict_kinematics(model: KinematicsModel, values, axis_cm1, vsys_kms: float = 0.0,
+                       batch: int = DEFAULT_BATCH) -> np.ndarray:
+    """Network kinematics of spectra ``values`` (N, nchan) on ``axis_cm1`` (cm⁻¹, observed),
+    seen from the systemic velocity ``vsys_kms``: (N, 4) float32 velocity, broadening and
+    their 1-sigma errors (km/s), the velocity in the observed frame."""
+    out = model.predict(prepare(values, axis_cm1, model.card, vsys_kms), batch=batch)
+    if vsys_kms:
+        velocity = out[:, 0].astype(np.float64)
+        out[:, 2] = composed_velocity_error(vsys_kms, velocity, out[:, 2])
+        out[:, 0] = compose_velocities(vsys_kms, velocity)
+    return out
 
 
 def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object | None = None,
              region_mask: np.ndarray | None = None, binning: int = 1, maps: KinematicMaps | None = None,
              tile: tuple[int, int] | None = None, batch: int = DEFAULT_BATCH,
-             snr_threshold: float = SNR_THRESHOLD, workers: int | None = None) -> Iterator[TileResult]:
+             snr_threshold: float = SNR_THRESHOLD, workers: int | None = None,
+             vsys_kms: float = 0.0) -> Iterator[TileResult]:
     """Predict kinematics for every pixel of ``cube``, one finished tile per yield.
 
     Parameters
@@ -119,6 +139,10 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
     workers : int, optional
         Tiles processed concurrently in threads (default: 2, or 1 on a single core);
         results are still written and yielded in order.
+    vsys_kms : float
+        Systemic velocity (km/s): the network sees each spectrum in this frame; the maps'
+        velocities are observed-frame. The model's velocity range (and the
+        ``VELOCITY_OUT_OF_RANGE`` bit) applies around it.
 
     Yields
     ------
@@ -148,9 +172,10 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
     card = model.card
     v_lo, v_hi = card.get("ranges", {}).get("velocity_kms", (-np.inf, np.inf))
     b_lo, b_hi = card.get("ranges", {}).get("broadening_kms", (0.0, np.inf))
-    solver = make_solver(cube, model)
+    vsys_kms = float(vsys_kms)
+    solver = make_solver(cube, model, vsys_kms)
     fwhm_map = cube.fwhm_map_cm1()
-    axis = model.axis_cm1
+    axis = model.axis_cm1 * float(doppler_factor(vsys_kms))  # observed wavenumbers of the model axis
     base = cube.base_axis_cm1
     margin = BAND_MARGIN_CHANNELS * float(base[1] - base[0])
     band = (float(axis[0]) - margin, float(axis[-1]) + margin)
@@ -197,7 +222,7 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
                     values = data[selected]
                     rows_axis = tile_axis[selected] if tile_axis.ndim == 3 else tile_axis
                 future = pool.submit(_process, values, rows_axis, fwhm[selected], model, solver, batch,
-                                     snr_threshold, (v_lo, v_hi), (b_lo, b_hi))
+                                     snr_threshold, (v_lo, v_hi), (b_lo, b_hi), vsys_kms)
                 pending.append((future, selected, xs, ys, todo, values.shape[0]))
                 while len(pending) > workers or (pending and pending[0][0].done()):
                     yield finish(pending.popleft())
@@ -212,8 +237,9 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
                 job[0].cancel()
 
 
-def _process(values, axis, fwhm, model, solver, batch, snr_threshold, velocity_range, broadening_range):
-    """Network + line solve for N spectra: dict of (N,) / (N, 5) arrays."""
+def _process(values, axis, fwhm, model, solver, batch, snr_threshold, velocity_range, broadening_range,
+             vsys_kms=0.0):
+    """Network + line solve for N spectra: dict of (N,) / (N, 5) arrays (velocities observed-frame)."""
     n, nchan = values.shape
     n_finite = np.isfinite(values).sum(axis=1)
     no_data = (n_finite < MIN_FINITE_FRACTION * nchan) | ~values.any(axis=1)  # NaN counts as non-zero
@@ -232,7 +258,7 @@ def _process(values, axis, fwhm, model, solver, batch, snr_threshold, velocity_r
     every = bool(ok.all())
     good_values = values if every else values[ok]
     good_axis = axis if axis.ndim == 1 or every else axis[ok]
-    kinematics = model.predict(prepare(good_values, good_axis, model.card), batch=batch)
+    kinematics = predict_kinematics(model, good_values, good_axis, vsys_kms, batch)
     if axis.ndim == 2:
         start = good_axis[:, 0]
         step = (good_axis[:, -1] - good_axis[:, 0]) / (nchan - 1)
@@ -242,7 +268,9 @@ def _process(values, axis, fwhm, model, solver, batch, snr_threshold, velocity_r
     lines = solver.solve(good_values, start, step, fwhm[ok], velocity, broadening)
     flags = np.zeros(velocity.shape, np.uint8)
     flags[~(lines.snr_halpha >= snr_threshold)] |= quality.NO_LINE
-    flags[_outside(velocity, kinematics[:, 2], velocity_range)] |= quality.VELOCITY_OUT_OF_RANGE
+    # the model's range holds in its own frame, around the systemic velocity
+    observed_range = compose_velocities(vsys_kms, np.clip(velocity_range, -0.99 * C_KMS, 0.99 * C_KMS))
+    flags[_outside(velocity, kinematics[:, 2], observed_range)] |= quality.VELOCITY_OUT_OF_RANGE
     flags[_outside(broadening, kinematics[:, 3], broadening_range)] |= quality.BROADENING_OUT_OF_RANGE
     flags[lines.edge] |= quality.EDGE
     out["kinematics"][ok] = kinematics

@@ -10,6 +10,9 @@ from mirabelle.lines.instrument import (
 )
 from mirabelle.lines.kinematics import (
     broadening_from_sigma,
+    compose_velocities,
+    composed_velocity_error,
+    doppler_factor,
     line_position_cm1,
     sigma_cm1,
     velocity_from_position,
@@ -21,7 +24,8 @@ from mirabelle.lines.fit import refine_fit
 __all__ = [
     "C_KMS", "LINE_LABELS", "LINE_NAMES", "NII_AMPLITUDE_RATIO", "REST_NM", "SN3_BAND_NM",
     "ORB_SINC_FWHM", "axis_cm1", "axis_step_cm1", "resolving_power", "sinc_fwhm_cm1",
-    "broadening_from_sigma", "line_position_cm1", "sigma_cm1", "velocity_from_position",
+    "broadening_from_sigma", "compose_velocities", "composed_velocity_error", "doppler_factor",
+    "line_position_cm1", "sigma_cm1", "velocity_from_position",
     "gaussian", "sinc", "sincgauss", "sincgauss_flux",
     "LineFit", "line_fluxes", "model_spectrum", "solve_amplitudes", "refine_fit",
 ]

@@ -196,10 +196,11 @@ def _find_saliency() -> Callable | None:
 
 
 def pixel_data(cube: Any, x: int, y: int, model: Any = None, maps: Any = None,
-               stale: Callable[[], bool] = lambda: False) -> PixelData | None:
+               stale: Callable[[], bool] = lambda: False, vsys_kms: float = 0.0) -> PixelData | None:
     """Spectrum, CNN kinematics, fitted model and saliency of pixel (x, y).
 
-    Kinematics come from the maps when that pixel is done, else from one model call.
+    Kinematics come from the maps when that pixel is done, else from one model call seen
+    from the systemic velocity ``vsys_kms`` (km/s; velocities observed-frame).
     Returns None when ``stale()`` turns true between steps (a newer request came).
     """
     spectrum = cube.spectrum(x, y)
@@ -224,9 +225,9 @@ def pixel_data(cube: Any, x: int, y: int, model: Any = None, maps: Any = None,
         data.snr_halpha = map_value(maps, "snr_halpha", x, y)
         data.double_score = map_value(maps, "double_score", x, y)
     elif model is not None:
-        from mirabelle.inference.preprocess import prepare
+        from mirabelle.inference.runner import predict_kinematics
 
-        out = np.asarray(model.predict(prepare(values[None, :], axis, model.card)))[0]
+        out = np.asarray(predict_kinematics(model, values[None, :], axis, vsys_kms))[0]
         kin = dict(zip(("velocity_kms", "broadening_kms", "velocity_err_kms", "broadening_err_kms"),
                        (float(v) for v in out)))
     data.kinematics = kin

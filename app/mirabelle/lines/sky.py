@@ -1,0 +1,109 @@
+"""OH night-sky emission lines of the SN3 band and the unresolved sky spectrum they make.
+
+The line list ``sky_lines_sn3.txt`` is the SN3 part (644–690 nm) of the UVES sky atlas,
+Hanuschik 2003, A&A 407, 1157 (VizieR J/A+A/407/1157), as ORB ships it in
+``data/sky_lines.orb``: air wavelengths (Å) and relative fluxes.
+
+Wavenumbers: by default ``1e7 / λ_air`` — the convention ORB uses for its sky lines
+(``orb.core.Lines.get_sky_lines`` → ``nm2cm1``) and the one :mod:`mirabelle.lines` uses for
+the emission lines (air rest wavelengths), so that a sky line and a nebular line of the same
+air wavelength fall on the same channel, as they do on the sky (the OH line at 6562.8 Å sits
+under Hα at rest). ``vacuum=True`` gives vacuum wavenumbers instead (Morton 2000 refraction
+of air, the IAU standard, inverted as in VALD), 0.028 % lower (≈ 83 km/s).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from mirabelle.lines.constants import SN3_BAND_NM
+from mirabelle.lines.instrument import ORB_SINC_FWHM
+
+LINE_FILE = "sky_lines_sn3.txt"
+
+
+def air_refractive_index(wavelength_air_angstrom):
+    """Refractive index of standard air at an air wavelength (Å): Morton (2000) inverted
+    (Piskunov's formula, as used by VALD and SDSS), valid 2000 Å – 100 µm."""
+    s2 = (1e4 / np.asarray(wavelength_air_angstrom, dtype=float)) ** 2
+    return 1.0 + 8.336624212083e-5 + 2.408926869968e-2 / (130.1065924522 - s2) + 1.599740894897e-4 / (38.92568793293 - s2)
+
+
+@lru_cache(maxsize=2)
+def _table() -> tuple[np.ndarray, np.ndarray]:
+    text = resources.files("mirabelle.lines").joinpath(LINE_FILE).read_text()
+    rows = np.array([line.split()[:2] for line in text.splitlines() if line.strip() and not line.startswith("#")],
+                    dtype=float)
+    return rows[:, 0], rows[:, 1]
+
+
+def sky_lines_cm1(vacuum: bool = False, band_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The OH lines: wavenumbers (cm⁻¹, ascending) and relative fluxes (file units).
+
+    ``vacuum``: vacuum wavenumbers instead of ORB's ``1e7 / λ_air`` (module docstring);
+    ``band_only``: only the lines inside the SN3 filter (647.7–685.0 nm).
+    """
+    air_angstrom, flux = _table()
+    wavelength = air_angstrom * (air_refractive_index(air_angstrom) if vacuum else 1.0)
+    keep = np.ones(air_angstrom.size, bool)
+    if band_only:
+        keep = (air_angstrom >= SN3_BAND_NM[0] * 10.0) & (air_angstrom <= SN3_BAND_NM[1] * 10.0)
+    wavenumber = 1e8 / wavelength[keep]
+    order = np.argsort(wavenumber)
+    return wavenumber[order], flux[keep][order]
+
+
+def brightest_band_flux() -> float:
+    """Relative flux of the brightest OH line inside the SN3 filter (file units)."""
+    return float(sky_lines_cm1(band_only=True)[1].max())
+
+
+def sky_spectrum(axis_cm1, fwhm_cm1, peak=1.0, vacuum: bool = False) -> np.ndarray:
+    """The unresolved OH sky (pure sinc lines of FWHM ``fwhm_cm1``) on ``axis_cm1``.
+
+    Parameters
+    ----------
+    axis_cm1 : array (..., m)
+        Wavenumbers (cm⁻¹) of the channels, one axis per leading index or one for all.
+    fwhm_cm1 : float or array (...)
+        Sinc FWHM (cm⁻¹) of each spectrum.
+    peak : float or array (...)
+        Peak amplitude given to the brightest line inside the SN3 filter (spectrum units);
+        the others follow their relative fluxes (all lines share the sinc width, so
+        amplitudes scale as fluxes).
+
+    Returns
+    -------
+    ndarray (..., m) float64: every line of the list, wings included.
+    """
+    axis = np.asarray(axis_cm1, dtype=float)
+    lead = np.broadcast_shapes(axis.shape[:-1], np.shape(fwhm_cm1), np.shape(peak))
+    m = axis.shape[-1]
+    axis = np.broadcast_to(axis, lead + (m,)).reshape(-1, m)
+    width = np.broadcast_to(np.asarray(fwhm_cm1, dtype=float), lead).reshape(-1) / ORB_SINC_FWHM
+    amplitude = np.broadcast_to(np.asarray(peak, dtype=float), lead).reshape(-1) / brightest_band_flux()
+    wavenumber, flux = sky_lines_cm1(vacuum=vacuum)
+    out = np.empty(axis.shape)
+    # sin(π(σ − σ_l)/w) = sin(πσ/w)cos(πσ_l/w) − cos(πσ/w)sin(πσ_l/w): the sum over lines of
+    # sinc((σ − σ_l)/w) needs only one division per line and channel (np.sinc is ~20× slower).
+    for rows in np.array_split(np.arange(axis.shape[0]), max(1, axis.shape[0] // 64)):
+        sub, w = axis[rows], width[rows, None]
+        # float32 is enough away from the lines (terms cancel to 1e-7 of F/|σ − σ_l|); channels
+        # within w/100 of a line take that line's sinc directly, in float64.
+        offset = (sub[:, None, :] - wavenumber[None, :, None]).astype(np.float32)  # (r, l, m)
+        near = np.abs(offset) < 0.01 * w[:, :, None]
+        offset[near] = 1.0
+        inverse = np.reciprocal(offset, out=offset)
+        inverse[near] = 0.0
+        phase = np.pi * wavenumber[None, :] / w  # (r, l)
+        cos_sum = np.matmul((flux * np.cos(phase)).astype(np.float32)[:, None, :], inverse)[:, 0]
+        sin_sum = np.matmul((flux * np.sin(phase)).astype(np.float32)[:, None, :], inverse)[:, 0]
+        own = np.pi * sub / w
+        block = (np.sin(own) * cos_sum - np.cos(own) * sin_sum) * (w / np.pi)
+        r, line, k = np.nonzero(near)
+        np.add.at(block, (r, k), flux[line] * np.sinc((sub[r, k] - wavenumber[line]) / w[r, 0]))
+        out[rows] = block * amplitude[rows, None]
+    return out.reshape(lead + (m,))

@@ -1,0 +1,40 @@
+"""The packaged OH sky line list (Hanuschik 2003) and the unresolved sky spectrum."""
+
+import numpy as np
+import pytest
+
+from mirabelle.lines import ORB_SINC_FWHM
+from mirabelle.lines.sky import air_refractive_index, brightest_band_flux, sky_lines_cm1, sky_spectrum
+
+
+def test_known_line_positions_air_and_vacuum():
+    wavenumber, flux = sky_lines_cm1()
+    assert wavenumber.size == 126 and np.all(np.diff(wavenumber) > 0)
+    # OH 6553.626 Å (air), relative flux 2.6673: ORB's 1e7 / λ_air convention
+    k = np.argmin(np.abs(wavenumber - 1e8 / 6553.626))
+    assert wavenumber[k] == pytest.approx(1e8 / 6553.626, abs=1e-6) and flux[k] == pytest.approx(2.6673)
+    vacuum, _ = sky_lines_cm1(vacuum=True)
+    # Hα: 6562.80 Å in air is 6564.61 Å in vacuum (the standard conversion)
+    assert 6562.80 * air_refractive_index(6562.80) == pytest.approx(6564.61, abs=0.005)
+    assert vacuum[k] == pytest.approx(1e8 / (6553.626 * air_refractive_index(6553.626)), rel=1e-12)
+    assert (wavenumber - vacuum)[k] == pytest.approx(4.2, abs=0.1)
+
+
+def test_band_lines_and_the_brightest_one():
+    wavenumber, flux = sky_lines_cm1(band_only=True)
+    assert wavenumber.min() >= 1e7 / 685.0 and wavenumber.max() <= 1e7 / 647.7
+    assert brightest_band_flux() == pytest.approx(4.2749)  # OH 6498.7368 Å; 6863.97 Å lies outside SN3
+
+
+def test_sky_spectrum_is_the_sum_of_pure_sincs():
+    rng = np.random.default_rng(0)
+    axis = 14600.0 + np.sort(rng.uniform(0, 800, 300))[None, :] + np.array([[0.0], [0.37]])
+    fwhm = np.array([3.1, 7.5])
+    out = sky_spectrum(axis, fwhm, peak=np.array([2.0, 0.5]))
+    wavenumber, flux = sky_lines_cm1()
+    direct = np.sinc((axis[:, :, None] - wavenumber) / (fwhm[:, None, None] / ORB_SINC_FWHM)) @ flux
+    expected = direct / brightest_band_flux() * np.array([[2.0], [0.5]])
+    np.testing.assert_allclose(out, expected, atol=2e-5 * np.abs(expected).max())
+    # at the brightest band line, a narrow sinc peaks at the requested amplitude
+    at = np.array([1e8 / 6498.7368])
+    assert sky_spectrum(at, 0.5, peak=3.0)[0] == pytest.approx(3.0, abs=0.05)
