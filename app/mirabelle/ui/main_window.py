@@ -25,6 +25,7 @@ from mirabelle.ui.errors import report_exception, show_error
 from mirabelle.ui.flag_layer import FlagLayer
 from mirabelle.ui.flag_panel import FlagPanel
 from mirabelle.ui.image_view import ImageView
+from mirabelle.ui.open_dialog import FILE_FILTERS, choose_cube
 from mirabelle.ui.spectrum_panel import SpectrumPanel
 from mirabelle.ui.state import PixelData, ViewState
 from mirabelle.ui.window_inference import InferenceMixin
@@ -32,8 +33,6 @@ from mirabelle.ui.window_menus import MenusMixin
 from mirabelle.ui.workers import DeepImageWorker, InferenceWorker, PixelThread, start_in_thread, wait_for_threads
 
 CUBE_SUFFIXES = (".hdf5", ".h5", ".hdf", ".fits", ".fit", ".fts", ".fits.gz")
-FILE_FILTERS = "SITELLE cubes (*.hdf5 *.h5 *.hdf *.fits *.fit *.fts);;HDF5 cubes (*.hdf5 *.h5 *.hdf);;" \
-               "FITS cubes (*.fits *.fit *.fts);;All files (*)"
 REDRAW_INTERVAL_MS = 200  # ~5 Hz while inference fills the maps
 
 
@@ -124,7 +123,7 @@ class MainWindow(InferenceMixin, MenusMixin, QMainWindow):
 
     # opening -----------------------------------------------------------------------------
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a SITELLE cube", settings.last_dir(), FILE_FILTERS)
+        path = choose_cube(self, settings.last_dir())
         if path:
             self.open_path(path)
 
