@@ -18,6 +18,9 @@ COMMANDS = {
     "train": "mirabelle.commands.train",
     "demo": "mirabelle.commands.demo",
     "screenshot": "mirabelle.commands.screenshot",
+    "extract": "mirabelle.commands.extract",
+    "moments": "mirabelle.commands.moments",
+    "pv": "mirabelle.commands.pv",
 }
 # `mirabelle [CUBE ...]` with no subcommand opens the desktop application.
 GUI_COMMAND = "mirabelle.commands.gui"

@@ -331,6 +331,26 @@ class Cube:
                 f"{self.base_axis_cm1[0]:.2f}–{self.base_axis_cm1[-1]:.2f} cm-1")
         return slice(int(inside[0]), int(inside[-1]) + 1)
 
+    @property
+    def chunk_xy(self) -> tuple[int, int]:
+        """Storage chunk (cx, cy) in pixels: reads aligned to it touch each chunk once."""
+        return tuple(self._chunk_xy)
+
+    def read_block(self, xs: slice, ys: slice, channels: slice | None = None) -> np.ndarray:
+        """(tx, ty, nch) float32 real part of the pixels ``xs`` × ``ys`` (NaN kept).
+
+        ``channels`` (default all) selects channels in ascending cm⁻¹; slices must lie
+        inside the cube with step 1. Keep blocks small (h5py serialises reads).
+        """
+        xs, ys = slice(*xs.indices(self.nx)), slice(*ys.indices(self.ny))
+        channels = slice(*(slice(None) if channels is None else channels).indices(self.nz))
+        if xs.step != 1 or ys.step != 1 or channels.step != 1 or xs.stop <= xs.start \
+                or ys.stop <= ys.start or channels.stop <= channels.start:
+            raise CubeError(f"expected non-empty pixel and channel ranges of step 1 inside {self.path.name}, "
+                            f"found x {xs}, y {ys}, channels {channels}")
+        self._check_open()
+        return self._read_block(xs, ys, channels)
+
     def iter_tiles(self, tile: tuple[int, int] | None = None,
                    band_cm1: tuple[float, float] | None = None) -> Iterator[Tile]:
         """Yield chunk-aligned tiles covering every pixel exactly once, x fastest.
