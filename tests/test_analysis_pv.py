@@ -67,3 +67,4 @@ def test_pv_command_writes_a_velocity_axis_astropy_reads(cube, synthetic_cube_pa
     np.testing.assert_allclose(np.asarray(velocity_ms) / 1e3, expected.velocity_kms, atol=1e-3)
     np.testing.assert_allclose(table["velocity"], expected.velocity_kms)
     assert header["CTYPE2"] == "VELO-F2V" and header["PVWIDTH"] == 3 and header["CUNIT1"] == "arcsec"
+    assert main(["pv", str(synthetic_cube_path), "--line", "5", "20", "40", "25", "-o", str(out)]) == 2  # exists

@@ -1,8 +1,8 @@
 """FITS files of the analysis products: region spectra (readable by specutils), moment maps
 with the cube's celestial WCS, and position–velocity slices with a velocity axis.
 
-Each file is written to a temporary name and renamed into place (`StagedFolder`), so an
-interrupted write leaves no half file.
+Files are written atomically (`mirabelle.atomic`; a folder of maps all or nothing through
+`StagedFolder`), so an interrupted write leaves no half file.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from mirabelle import __version__
+from mirabelle.atomic import write_atomic
+from mirabelle.errors import ExportError
 from mirabelle.export.staging import StagedFolder
 from mirabelle.lines.constants import C_KMS, REST_NM
 from mirabelle.orientation import map_to_fits
@@ -40,9 +42,9 @@ def _payload(hdus) -> bytes:
 
 def _write_one(path: str | Path, payload: bytes, overwrite: bool) -> Path:
     path = Path(path)
-    with StagedFolder(path.parent if str(path.parent) else ".", [path.name], overwrite=overwrite) as staged:
-        staged.write(path.name, payload)
-        return staged.commit()[0]
+    if path.exists() and not overwrite:
+        raise ExportError(f"{path}: expected a new file (use --overwrite to replace it), found an existing one.")
+    return write_atomic(path, payload)
 
 
 def spectrum_hdus(spectrum, cube) -> list:
