@@ -11,6 +11,13 @@ SYNTHETIC = dict(nx=48, ny=40, resolution=5000.0, snr=20.0, seed=1)
 """Parameters of the shared synthetic cubes (their truth: `mirabelle.synthetic.read_truth`)."""
 
 
+@pytest.fixture(autouse=True)
+def private_maps_cache(tmp_path, monkeypatch):
+    """Each test caches maps in its own folder (never the user's cache, never another test's)."""
+    monkeypatch.setenv("MIRABELLE_CACHE_DIR", str(tmp_path / "maps-cache"))
+    return tmp_path / "maps-cache"
+
+
 @pytest.fixture(scope="session")
 def synthetic_cube_path(tmp_path_factory):
     """A small calibrated synthetic SN3 cube (48 x 40, R 5000, Hα SNR 20, seed 1, doubles, NaN borders)."""

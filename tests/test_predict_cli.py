@@ -114,3 +114,17 @@ def test_a_flag_file_of_another_shape_is_one_sentence(setup, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "other.fits is a 49×40 (x×y) mask; expected 48×40" in err and "Traceback" not in err
     assert not (tmp_path / "synthetic_sn3_priors").exists()
+
+
+def test_a_second_predict_reuses_the_cached_maps_and_recompute_runs_again(setup, tmp_path, capsys):
+    cube, model = setup
+    args = ["predict", str(cube), "-o", str(tmp_path), "--model", str(model), "--threads", "1", "--overwrite"]
+    assert main(args) == 0
+    assert "ETA" in capsys.readouterr().err
+    first = fits.getdata(tmp_path / "synthetic_sn3_priors" / "velocity.fits")
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "reused from the cache" in err and "ETA" not in err
+    np.testing.assert_array_equal(fits.getdata(tmp_path / "synthetic_sn3_priors" / "velocity.fits"), first)
+    assert main(args + ["--recompute"]) == 0
+    assert "ETA" in capsys.readouterr().err

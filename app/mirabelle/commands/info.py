@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
 def describe(cube) -> str:
     """Multi-line, human-readable summary of an open `Cube` (reads metadata and 2-D maps only)."""
-    from mirabelle.cube.base import HALPHA_CM1
+    from mirabelle.lines import HALPHA_CM1
 
     nx, ny, nz = cube.shape
     axis = cube.base_axis_cm1

@@ -27,6 +27,8 @@ def add_arguments(parser) -> None:
                         help="double-component flag mask (default: the flags painted in the desktop app for "
                              "this cube, its .mirabelle-flags.fits autosave, when there is one)")
     parser.add_argument("--no-flags", action="store_true", help="export no flags even if some were painted")
+    parser.add_argument("--recompute", action="store_true",
+                        help="ignore maps cached for this cube and model (by the GUI or an interrupted run)")
 
 
 class ProgressBar:
@@ -67,46 +69,41 @@ def _flags_for(path, cube, args):
     return load_mask(source, expected_shape=(cube.nx, cube.ny)), source
 
 
-def _predict_one(path, args, output_parent, model_cache: dict) -> dict:
+def _predict_one(path, args, output_parent) -> dict:
     from pathlib import Path
 
-    from mirabelle.cube import open_cube
-    from mirabelle.errors import MirabelleError, ModelError
-    from mirabelle.export.priors import check_free, write_priors
-    from mirabelle.inference.model import load_model, select_model
+    from mirabelle.errors import MirabelleError
+    from mirabelle.export.priors import check_free
     from mirabelle.inference.region import region_mask_from_file
-    from mirabelle.inference.runner import run_cube
+    from mirabelle.session import Session
 
     path = Path(path)
     out_dir = (Path(output_parent) if output_parent else path.parent) / f"{path.stem}_priors"
-    with open_cube(path) as cube:
-        if args.model:
-            if args.model not in model_cache:
-                model_cache[args.model] = load_model(args.model, threads=args.threads)
-            model = model_cache[args.model]
-            if not cube.is_sn3:
-                raise ModelError(f"{path}: expected an SN3 cube for the kinematics models, "
-                                     f"found filter '{cube.filter_name}'.")
-        else:
-            model = select_model(cube, threads=args.threads)
+    bar = ProgressBar(path.name)
+    with Session(path, model_name=args.model, threads=args.threads,
+                 notify=lambda message: print(f"mirabelle predict: {message}", file=sys.stderr)) as session:
+        cube = session.cube
+        session.model  # noqa: B018 - a model problem is reported before any file check
         flags, flags_source = _flags_for(path, cube, args)
         if not args.overwrite:
             check_free(cube, out_dir, flags=flags, extras=not args.no_extras, remedy="--overwrite replaces them")
         region = region_mask_from_file(args.region, cube) if args.region else None
-        bar = ProgressBar(path.name)
         result = None
-        for result in run_cube(cube, model, region_mask=region, binning=args.binning):
+        for result in session.run(recompute=args.recompute, region_mask=region, binning=args.binning):
             bar.update(result)
-        if result is None:
+        if result is None and not session.reused:
             raise MirabelleError(f"{path}: expected pixels to compute, found none.")
-        summary = write_priors(result.maps, cube, out_dir, flags=flags, model_card=model.card,
-                               overwrite=args.overwrite, extras=not args.no_extras)
+        summary = session.export_priors(out_dir, flags=flags, overwrite=args.overwrite, extras=not args.no_extras)
         summary["output_dir"] = str(out_dir)
-        summary["spectra_per_s"] = round(result.spectra_per_s, 1)
-        summary["elapsed_s"] = round(result.elapsed_s, 3)
+        summary["reused_cache"] = session.reused
+        if result is not None:
+            summary["spectra_per_s"] = round(result.spectra_per_s, 1)
+            summary["elapsed_s"] = round(result.elapsed_s, 3)
+            how = f"{result.spectra_per_s:.0f} spectra/s, {result.elapsed_s:.1f} s"
+        else:
+            how = "maps reused from the cache (--recompute to run again)"
         flagged = f", {int(flags.sum())} flagged pixels from {flags_source}" if flags is not None else ""
-        bar.finish(f"{summary['pixels']['valid']} valid priors{flagged}, {result.spectra_per_s:.0f} spectra/s, "
-                   f"{result.elapsed_s:.1f} s -> {out_dir}")
+        bar.finish(f"{summary['pixels']['valid']} valid priors{flagged}, {how} -> {out_dir}")
     return summary
 
 
@@ -118,11 +115,10 @@ def run(args) -> int:
     if args.binning < 1:
         raise MirabelleError(f"--binning must be a positive integer, found {args.binning}")
     failures = 0
-    model_cache: dict = {}
     summaries = []
     for path in args.cubes:
         try:
-            summaries.append(_predict_one(path, args, args.output, model_cache))
+            summaries.append(_predict_one(path, args, args.output))
         except MirabelleError as exc:
             failures += 1
             where = "" if str(path) in str(exc) else f"{path}: "  # our messages usually name the file

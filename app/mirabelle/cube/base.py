@@ -23,11 +23,8 @@ import numpy as np
 
 from mirabelle.cube.tiling import aligned_tile, default_tile, tile_origins
 from mirabelle.errors import CubeError
-from mirabelle.lines.constants import REST_NM
+from mirabelle.lines.constants import HALPHA_CM1
 from mirabelle.lines.instrument import ORB_SINC_FWHM, sinc_fwhm_cm1
-
-HALPHA_CM1 = 1e7 / REST_NM["Halpha"]
-"""Hα rest wavenumber (cm⁻¹, air wavelength as ORB uses): where resolutions are quoted."""
 
 DEFAULT_ZPD_FRACTION = 0.2
 """ZPD position as a fraction of the interferogram assumed when the cube does not say
@@ -369,8 +366,21 @@ class Cube:
         shape_xy = (self.nx, self.ny)
         size = default_tile(self._chunk_xy, shape_xy) if tile is None else aligned_tile(tile, self._chunk_xy)
         for xs, ys in tile_origins(shape_xy, size):
-            self._check_open()
-            yield Tile(x0=xs.start, y0=ys.start, data=self._read_block(xs, ys, channels), channels=channels)
+            yield self._read_tile(xs, ys, channels)
+
+    def read_tile(self, xs: slice, ys: slice, band_cm1: tuple[float, float] | None = None) -> Tile:
+        """The block of pixels ``xs`` × ``ys`` (0-based, end exclusive) as a :class:`Tile`,
+        only the channels of ``band_cm1`` (cm⁻¹) when given (a one-pixel tile is a click)."""
+        channels = slice(0, self.nz) if band_cm1 is None else self.channels_in_band(band_cm1)
+        xs = slice(max(0, xs.start), min(self.nx, xs.stop))
+        ys = slice(max(0, ys.start), min(self.ny, ys.stop))
+        if xs.stop <= xs.start or ys.stop <= ys.start:
+            raise ValueError(f"expected pixels inside the cube {self.nx} x {self.ny}, found x {xs}, y {ys}")
+        return self._read_tile(xs, ys, channels)
+
+    def _read_tile(self, xs: slice, ys: slice, channels: slice) -> Tile:
+        self._check_open()
+        return Tile(x0=xs.start, y0=ys.start, data=self._read_block(xs, ys, channels), channels=channels)
 
     def tile_axis_cm1(self, tile: Tile) -> np.ndarray:
         """Wavenumbers (cm⁻¹) of a tile's channels: (nband,) for a calibrated cube, else

@@ -33,13 +33,18 @@ import numpy as np
 from mirabelle import __version__
 from mirabelle.errors import ExportError
 from mirabelle.export.staging import StagedFolder
+from mirabelle.flags.export import ds9_text
 from mirabelle.inference.maps import QUALITY_BITS, KinematicMaps
-from mirabelle.lines import C_KMS, LINE_NAMES
+from mirabelle.lines import C_KMS
 from mirabelle.orientation import map_to_fits
+from mirabelle.session.registry import ALL, MAPS
 
 BROADENING_FLOOR_KMS = 1.0
 """Smallest broadening (and uncertainty) written to the prior files, km/s."""
-PRIOR_MAPS = ("velocity", "broadening", "velocity_err", "broadening_err")
+PRIOR_MAPS = tuple(spec for spec in MAPS if spec.prior)
+"""The registry's ORCS priors: written NaN-free; all but the velocity are floored."""
+EXTRA_MAPS = tuple(spec for spec in MAPS if spec.export and not spec.prior)
+"""The registry's other exported maps (with ``extras``), NaN where unknown."""
 
 
 def _estimate_name(cube, component: int) -> str:
@@ -101,14 +106,13 @@ def _fits_bytes(map_xy: np.ndarray, cube, bunit: str, description: str, provenan
 
 def export_names(cube, flags=None, extras: bool = True) -> list[str]:
     """File names :func:`write_priors` writes for these options (in writing order)."""
-    names = [f"{name}.fits" for name in PRIOR_MAPS] + ["valid_mask.fits", _estimate_name(cube, 0)]
+    names = [spec.export for spec in PRIOR_MAPS] + ["valid_mask.fits", _estimate_name(cube, 0)]
     if flags is not None and _as_mask(flags).any():
         names.append(_estimate_name(cube, 1))
     if flags is not None:
         names += ["flags_double.fits", "flags_double.reg"]
     if extras:
-        names += ["snr_halpha.fits", "double_score.fits", "quality.fits"]
-        names += [f"flux_{line}.fits" for line in LINE_NAMES]
+        names += [spec.export for spec in EXTRA_MAPS] + ["quality.fits"]
     return names + ["README.txt", "summary.json"]
 
 
@@ -167,23 +171,19 @@ def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dic
     provenance = _provenance(maps, cube, model_card)
     resolution = float(np.nanmedian(cube.resolution_map()))
     second_offset = C_KMS / resolution
-    filled = {}
-    for name in PRIOR_MAPS:
-        values = fill_nearest(getattr(maps, name), valid).astype(np.float32)
-        if name != "velocity":
-            np.maximum(values, BROADENING_FLOOR_KMS, out=values)
-        filled[name] = values
     estimate0 = np.where(valid, maps.velocity, np.nan).astype(np.float32)
 
     with StagedFolder(out_dir, names, overwrite=overwrite) as staged:
         def fits_file(name, data, bunit, description, **extra):
             staged.write(name, _fits_bytes(data, cube, bunit, description, provenance, extra))
 
-        floor = {"BFLOOR": (BROADENING_FLOOR_KMS, "km/s, smallest value written")}
-        fits_file("velocity.fits", filled["velocity"], "km/s", "velocity prior, invalid pixels filled")
-        fits_file("broadening.fits", filled["broadening"], "km/s", "broadening (sigma) prior", **floor)
-        fits_file("velocity_err.fits", filled["velocity_err"], "km/s", "1-sigma velocity uncertainty", **floor)
-        fits_file("broadening_err.fits", filled["broadening_err"], "km/s", "1-sigma broadening uncertainty", **floor)
+        for spec in PRIOR_MAPS:
+            values = fill_nearest(np.asarray(spec.source(maps, ALL)), valid).astype(np.float32)
+            floor = {}
+            if spec.name != "velocity":  # widths and errors: ORCS needs them > 0
+                np.maximum(values, BROADENING_FLOOR_KMS, out=values)
+                floor = {"BFLOOR": (BROADENING_FLOOR_KMS, "km/s, smallest value written")}
+            fits_file(spec.export, values, spec.unit, spec.description, **floor)
         fits_file("valid_mask.fits", valid.astype(np.uint8), "", "1 = real prior, 0 = filled")
         fits_file(_estimate_name(cube, 0), estimate0, "km/s", "component 0 velocity, NaN = not fitted")
         n_second = 0
@@ -196,32 +196,18 @@ def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dic
                       DEFOFF=(round(second_offset, 3), "km/s, offset used where no double offset"))
         if flag_mask is not None:
             fits_file("flags_double.fits", flag_mask.astype(np.uint8), "", "1 = flagged double component")
-            staged.write("flags_double.reg", _ds9_text(flag_mask, cube))
+            staged.write("flags_double.reg", ds9_text(flag_mask, cube.wcs).encode())
         if extras:
-            fits_file("snr_halpha.fits", maps.snr_halpha, "", "Halpha amplitude / residual noise")
-            fits_file("double_score.fits", maps.double_score, "", "double-component score 0..1")
+            for spec in EXTRA_MAPS:
+                fits_file(spec.export, np.asarray(spec.source(maps, ALL), np.float32), spec.unit, spec.description)
             bits = {f"QBIT{bit}": (name, "quality bit") for name, bit in QUALITY_BITS.items()}
             fits_file("quality.fits", maps.quality, "", "quality bits, 0 = good", **bits)
-            for index, line in enumerate(LINE_NAMES):
-                fits_file(f"flux_{line}.fits", maps.fluxes[..., index], "", f"{line} flux, cube units x cm-1")
         summary = _summary(maps, cube, provenance, valid, flag_mask, n_second, second_offset,
                            [str(out_dir / name) for name in names])
         staged.write("README.txt", _readme(cube, out_dir, names).encode())
         staged.write("summary.json", json.dumps(summary, indent=2).encode())
         staged.commit()
     return summary
-
-
-def _ds9_text(flag_mask: np.ndarray, cube) -> bytes:
-    from regions import Regions
-
-    from mirabelle.flags import flag_regions
-
-    shapes = flag_regions(flag_mask, cube.wcs)
-    if not shapes:
-        frame = "icrs" if cube.wcs is not None else "image"
-        return f"# Region file format: DS9 astropy/regions\n# no flagged pixels\n{frame}\n".encode()
-    return Regions(shapes).serialize(format="ds9", precision=8).encode()
 
 
 def _stats(values: np.ndarray) -> dict:

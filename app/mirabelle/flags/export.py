@@ -138,21 +138,23 @@ def flag_regions(mask_xy: np.ndarray, wcs=None) -> list:
     return shapes
 
 
-def write_ds9_regions(path: str | Path, mask_xy: np.ndarray, wcs=None) -> Path:
-    """Write the outlines of the flagged regions as a DS9 region file (sky coordinates with a WCS).
+def ds9_text(mask_xy: np.ndarray, wcs=None) -> str:
+    """The outlines of the flagged regions as DS9 region text (sky coordinates with a WCS).
 
-    Readable by ``regions.Regions.read(path, format="ds9")``; see :func:`flag_regions`.
+    Readable by ``regions.Regions.parse(text, format="ds9")``; see :func:`flag_regions`.
     """
     from regions import Regions
 
     shapes = flag_regions(mask_xy, wcs)
+    if not shapes:
+        frame = "icrs" if wcs is not None else "image"
+        return f"# Region file format: DS9 astropy/regions\n# no flagged pixels\n{frame}\n"
     try:
-        text = Regions(shapes).serialize(format="ds9", precision=8) if shapes else _empty_ds9(wcs)
+        return Regions(shapes).serialize(format="ds9", precision=8)
     except Exception as exc:  # regions raises various errors for unserialisable frames
-        raise ExportError(f"Cannot write {path} as DS9 regions: {exc}.") from exc
-    return write_atomic(path, text.encode("utf-8"))
+        raise ExportError(f"Cannot write the flags as DS9 regions: {exc}.") from exc
 
 
-def _empty_ds9(wcs) -> str:
-    frame = "icrs" if wcs is not None else "image"
-    return f"# Region file format: DS9 astropy/regions\n# no flagged pixels\n{frame}\n"
+def write_ds9_regions(path: str | Path, mask_xy: np.ndarray, wcs=None) -> Path:
+    """Write :func:`ds9_text` of the flags to ``path``."""
+    return write_atomic(path, ds9_text(mask_xy, wcs).encode("utf-8"))

@@ -59,6 +59,8 @@ class LineSolution:
         (spectrum units × cm⁻¹) in ``LINE_NAMES`` order;
     noise : (N,) float32 noise per channel (spectrum units, module docstring); snr_halpha : (N,) float32;
     edge : (N,) bool, a line window was cut by the end of the spectrum;
+    continuum : (N, 2) float32, the constant continuum of window A (Hα + [NII]) and of
+        window B ([SII]), spectrum units;
     double_score : (N,) float32 in 0..1; double_offset_kms : (N,) float32, velocity of the
         best second component relative to the given velocity (km/s).
     """
@@ -70,6 +72,7 @@ class LineSolution:
     edge: np.ndarray
     double_score: np.ndarray
     double_offset_kms: np.ndarray
+    continuum: np.ndarray
 
 
 def _line_span_cm1(lines: tuple[int, ...], velocity_kms: float) -> float:
@@ -172,6 +175,7 @@ class LineSolver:
         with np.errstate(divide="ignore", invalid="ignore"):
             snr = np.where(noise > 0, amplitudes[:, 1] / noise, np.nan).astype(np.float32)
         fluxes = line_fluxes(amplitudes, velocity, broadening, fwhm).astype(np.float32)
+        continuum = np.stack([coef_a[:, 2], coef_b[:, 2]], axis=1).astype(np.float32)
 
         # Hα alone: window A minus its continuum and [NII] fit, where Hα is detected.
         score = np.zeros(n, np.float32)
@@ -188,9 +192,9 @@ class LineSolver:
                 halpha_only, win_a[rows] + sub_first, noise[rows], velocity[rows], start[rows], step[rows],
                 fwhm[rows], ratio[rows, HALPHA])
         bad = ~np.isfinite(np.asarray(velocity_kms, dtype=np.float64)) | (used_a == 0)
-        for array in (amplitudes, fluxes, noise, snr, score, offset):
+        for array in (amplitudes, fluxes, noise, snr, score, offset, continuum):
             array[bad] = np.nan
-        return LineSolution(amplitudes, fluxes, noise, snr, edge_a | edge_b, score, offset)
+        return LineSolution(amplitudes, fluxes, noise, snr, edge_a | edge_b, score, offset, continuum)
 
     @staticmethod
     def _clip_window(first: np.ndarray, length: int, nchan: int):

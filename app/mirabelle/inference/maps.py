@@ -102,10 +102,11 @@ class KinematicMaps:
         """True when every pixel is done."""
         return bool(self.done.all())
 
-    def valid_mask(self) -> np.ndarray:
-        """(nx, ny) bool: done, finite kinematics and none of ``INVALID_BITS``."""
-        return (self.done & ((self.quality & INVALID_BITS) == 0)
-                & np.isfinite(self.velocity) & np.isfinite(self.broadening))
+    def valid_mask(self, window: tuple[slice, slice] = (slice(None), slice(None))) -> np.ndarray:
+        """(nx, ny) bool, or the block ``window`` (x slice, y slice) of it: done, finite
+        kinematics and none of ``INVALID_BITS``."""
+        return (self.done[window] & ((self.quality[window] & INVALID_BITS) == 0)
+                & np.isfinite(self.velocity[window]) & np.isfinite(self.broadening[window]))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array by field name (for saving)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from mirabelle.errors import ModelError
+from mirabelle.inference.preprocess import model_axis
 from mirabelle.package_data import models_dir
 
 OUTPUT_NAMES = ("velocity_kms", "broadening_kms", "velocity_err_kms", "broadening_err_kms")
@@ -28,12 +29,6 @@ class ModelFiles:
     onnx_bytes: bytes
     label: str
     path: str | None
-
-
-def model_axis_cm1(card: dict) -> np.ndarray:
-    """The model input axis (cm⁻¹, ascending, length L) described by ``card['input']['axis_cm1']``."""
-    start, step, length = card["input"]["axis_cm1"]
-    return float(start) + float(step) * np.arange(int(length))
 
 
 class KinematicsModel:
@@ -75,7 +70,7 @@ class KinematicsModel:
             raise ModelError(f"{files.label}: expected a valid ONNX model, onnxruntime refused it ({exc}).") from exc
         self.sha256 = hashlib.sha256(files.onnx_bytes).hexdigest()
         self._check(files.label)
-        self.axis_cm1 = model_axis_cm1(self.card)
+        self.axis_cm1 = model_axis(self.card)
 
     def _check(self, label: str) -> None:
         card = self.card
@@ -214,27 +209,38 @@ def cube_resolution(cube) -> float:
     return float(np.nanmedian(cube.resolution_map()))
 
 
-def select_model(cube, threads: int | None = None) -> KinematicsModel:
-    """Load the shipped model whose ``resolution_range`` holds the cube's resolving power at Hα.
+def require_sn3(cube) -> None:
+    """Raise ModelError unless ``cube`` is an SN3 cube (every shipped model is an SN3 model)."""
+    if not cube.is_sn3:
+        raise ModelError(f"{getattr(cube, 'path', 'cube')}: expected an SN3 cube for the kinematics models, "
+                         f"found filter '{cube.filter_name}'.")
+
+
+def shipped_model_name(cube) -> str:
+    """Name of the shipped SN3 model whose ``resolution_range`` holds the cube's resolving power at Hα.
 
     When several ranges hold it, the one whose centre is nearest wins.
 
     Raises
     ------
     ModelError
-        The cube is not an SN3 cube, or its resolution lies outside every model's range.
+        The cube's resolution lies outside every model's range.
     """
-    label = getattr(cube, "path", "cube")
-    if not cube.is_sn3:
-        raise ModelError(f"{label}: expected an SN3 cube for the kinematics models, found filter "
-                         f"'{cube.filter_name}'.")
     resolution = cube_resolution(cube)
     cards = [card for card in available_models() if str(card.get("filter", "SN3")).upper() == "SN3"]
     inside = [card for card in cards if card["resolution_range"][0] <= resolution <= card["resolution_range"][1]]
     if not inside:
         ranges = ", ".join(f"{card['name']} R {card['resolution_range'][0]:g}–{card['resolution_range'][1]:g}"
                            for card in cards) or "no models shipped"
-        raise ModelError(f"{label}: expected a resolving power at Hα inside a model's range, found "
-                         f"R = {resolution:.0f} (available: {ranges}).")
-    best = min(inside, key=lambda card: abs(resolution - 0.5 * sum(card["resolution_range"])))
-    return load_model(best["name"], threads=threads)
+        raise ModelError(f"{getattr(cube, 'path', 'cube')}: expected a resolving power at Hα inside a model's "
+                         f"range, found R = {resolution:.0f} (available: {ranges}).")
+    return str(min(inside, key=lambda card: abs(resolution - 0.5 * sum(card["resolution_range"])))["name"])
+
+
+def select_model(cube, threads: int | None = None) -> KinematicsModel:
+    """Load the shipped model for ``cube`` (:func:`require_sn3`, then :func:`shipped_model_name`).
+
+    Uncached; the CLI and the GUI use :func:`mirabelle.session.choose_model`.
+    """
+    require_sn3(cube)
+    return load_model(shipped_model_name(cube), threads=threads)

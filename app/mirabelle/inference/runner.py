@@ -20,9 +20,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 
+from mirabelle.cube.base import Tile
 from mirabelle.inference import maps as quality
 from mirabelle.inference.linefit import LineSolver
 from mirabelle.inference.maps import KinematicMaps, TileResult
@@ -108,11 +111,127 @@ def predict_kinematics(model: KinematicsModel, values, axis_cm1, vsys_kms: float
     return out
 
 
+def new_maps(cube, model: KinematicsModel, binning: int = 1) -> KinematicMaps:
+    """Empty maps of ``cube``'s shape with the provenance of ``model`` (nothing done)."""
+    return KinematicMaps.empty(cube.nx, cube.ny, binning=int(binning), model_name=model.name,
+                               model_version=model.version, model_sha256=model.sha256, cube_path=str(cube.path))
+
+
+def model_band_cm1(cube, model: KinematicsModel, vsys_kms: float = 0.0) -> tuple[float, float]:
+    """Wavenumbers (cm⁻¹) read from the cube for ``model`` seen from ``vsys_kms``: its axis
+    (observed wavenumbers) plus a few channels each side."""
+    axis = model.axis_cm1 * float(doppler_factor(vsys_kms))
+    base = cube.base_axis_cm1
+    margin = BAND_MARGIN_CHANNELS * float(base[1] - base[0])
+    return float(axis[0]) - margin, float(axis[-1]) + margin
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Settings of a run that change its results (part of the cache key with the model)."""
+
+    binning: int = 1
+    batch: int = DEFAULT_BATCH
+    snr_threshold: float = SNR_THRESHOLD
+    vsys_kms: float = 0.0
+    """Systemic velocity (km/s) the network sees the spectra from (the maps are observed-frame)."""
+
+
+@dataclass
+class TileOutput:
+    """What :func:`compute_tile` found for one tile, ready for :func:`write_tile`.
+
+    ``arrays`` holds (tx, ty) / (tx, ty, 5) arrays named like the fields of
+    :class:`KinematicMaps`, valid where ``todo``; ``continuum`` (tx, ty, 2) the constant
+    continua of the two line windows (Hα+[NII], [SII]; spectrum units); ``spectra`` the
+    spectra sent to the network (after binning).
+    """
+
+    x0: int
+    y0: int
+    todo: np.ndarray
+    arrays: dict[str, np.ndarray]
+    continuum: np.ndarray
+    spectra: int
+
+    @property
+    def x_slice(self) -> slice:
+        return slice(self.x0, self.x0 + self.todo.shape[0])
+
+    @property
+    def y_slice(self) -> slice:
+        return slice(self.y0, self.y0 + self.todo.shape[1])
+
+
+def compute_tile(tile: Tile, tile_axis_cm1: np.ndarray, fwhm_cm1: np.ndarray, todo: np.ndarray,
+                 model: KinematicsModel, solver: LineSolver, options: RunOptions = RunOptions(),
+                 kinematics: np.ndarray | None = None) -> TileOutput:
+    """Network + line solve for the pixels ``todo`` of one tile: a pure function of its inputs.
+
+    Parameters
+    ----------
+    tile : mirabelle.cube.Tile
+        The tile's data (tx, ty, nband), from ``cube.iter_tiles`` or ``cube.read_tile``.
+    tile_axis_cm1 : (nband,) or (tx, ty, nband) ndarray
+        ``cube.tile_axis_cm1(tile)``, cm⁻¹.
+    fwhm_cm1 : (tx, ty) ndarray
+        Instrumental sinc FWHM of the tile's pixels, cm⁻¹.
+    todo : (tx, ty) bool ndarray
+        Pixels to compute.
+    model, solver, options
+        The network, ``make_solver(cube, model, options.vsys_kms)`` and the run settings.
+    kinematics : (tx, ty, 4) ndarray, optional
+        Known network outputs (velocity, broadening and their errors, km/s): the network
+        is skipped and the lines are solved at them (the click path, from the maps).
+    """
+    binning = options.binning
+    data = _bin(tile.data, binning)
+    if tile_axis_cm1.ndim == 3:
+        tile_axis_cm1 = _bin(tile_axis_cm1, binning)
+    fwhm = _bin(fwhm_cm1, binning)
+    selected = _bin(todo.astype(np.float32), binning) > 0  # blocks with any pixel to do
+    known = None if kinematics is None else _bin(np.asarray(kinematics, np.float32), binning)
+    if selected.all():  # views, no copies
+        values = data.reshape(-1, data.shape[-1])
+        rows_axis = tile_axis_cm1.reshape(-1, tile_axis_cm1.shape[-1]) if tile_axis_cm1.ndim == 3 else tile_axis_cm1
+        known = None if known is None else known.reshape(-1, 4)
+    else:
+        values = data[selected]
+        rows_axis = tile_axis_cm1[selected] if tile_axis_cm1.ndim == 3 else tile_axis_cm1
+        known = None if known is None else known[selected]
+    rows = _process(values, rows_axis, fwhm[selected], model, solver, options, known)
+
+    def place(name: str, fill) -> np.ndarray:
+        block = np.full(selected.shape + rows[name].shape[1:], fill, rows[name].dtype)
+        block[selected] = rows[name]
+        return _unbin(block, binning, todo.shape)
+
+    kin = place("kinematics", np.nan)
+    arrays = {"velocity": kin[..., 0], "broadening": kin[..., 1], "velocity_err": kin[..., 2],
+              "broadening_err": kin[..., 3], "quality": place("quality", 0)}
+    arrays.update({name: place(name, np.nan) for name in SOLVED_MAPS})
+    return TileOutput(tile.x0, tile.y0, todo, arrays, place("continuum", np.nan), int(values.shape[0]))
+
+
+SOLVED_MAPS = ("snr_halpha", "double_score", "double_offset", "amplitudes", "fluxes")  # from the line solve
+
+
+def write_tile(maps: KinematicMaps, output: TileOutput, lock=None) -> None:
+    """Copy a tile's results into ``maps`` at its pixels to do and mark them done (under ``lock``)."""
+    xs, ys, todo = output.x_slice, output.y_slice, output.todo
+    with lock if lock is not None else nullcontext():
+        for name, source in output.arrays.items():
+            destination = getattr(maps, name)[xs, ys]
+            mask = todo if source.ndim == 2 else todo[..., None]
+            np.copyto(destination, source, where=np.broadcast_to(mask, source.shape))
+        maps.done[xs, ys][todo] = True
+
+
 def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object | None = None,
              region_mask: np.ndarray | None = None, binning: int = 1, maps: KinematicMaps | None = None,
              tile: tuple[int, int] | None = None, batch: int = DEFAULT_BATCH,
              snr_threshold: float = SNR_THRESHOLD, workers: int | None = None,
-             vsys_kms: float = 0.0) -> Iterator[TileResult]:
+             vsys_kms: float = 0.0, lock=None) -> Iterator[TileResult]:
     """Predict kinematics for every pixel of ``cube``, one finished tile per yield.
 
     Parameters
@@ -120,7 +239,7 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
     cube : mirabelle.cube.Cube
         An open cube.
     model : KinematicsModel
-        From :func:`~mirabelle.inference.model.load_model` or ``select_model``.
+        From :func:`mirabelle.session.choose_model` (or ``inference.model.load_model``).
     cancel : callable returning bool, or an object with ``is_set()`` (threading.Event)
         Checked before each tile; when true the generator returns, maps stay consistent.
     region_mask : (nx, ny) bool, optional
@@ -129,7 +248,8 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         Average N × N pixel blocks (anchored at each tile's origin) before the network;
         each block's results are repeated over its pixels.
     maps : KinematicMaps, optional
-        Partial maps of the same cube and model to resume: done pixels are not recomputed.
+        Partial maps of the same cube and model to resume (done pixels are not recomputed),
+        or empty ones from :func:`new_maps` to fill.
     tile : (tx, ty), optional
         Tile size in pixels (rounded to storage chunks); default about 64 × 64.
     batch : int
@@ -143,6 +263,9 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         Systemic velocity (km/s): the network sees each spectrum in this frame; the maps'
         velocities are observed-frame. The model's velocity range (and the
         ``VELOCITY_OUT_OF_RANGE`` bit) applies around it.
+    lock : context manager, optional
+        Held while a tile is written into ``maps`` (a reader copying the maps under the
+        same lock sees whole tiles only).
 
     Yields
     ------
@@ -154,8 +277,7 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         raise ValueError(f"binning must be a positive integer, got {binning}")
     nx, ny = cube.nx, cube.ny
     if maps is None:
-        maps = KinematicMaps.empty(nx, ny, binning=binning, model_name=model.name, model_version=model.version,
-                                   model_sha256=model.sha256, cube_path=str(cube.path))
+        maps = new_maps(cube, model, binning)
     elif maps.shape != (nx, ny) or maps.model_sha256 != model.sha256 or maps.binning != binning:
         raise ValueError("maps to resume must come from the same cube shape, model and binning")
     if region_mask is not None:
@@ -163,41 +285,35 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         if region_mask.shape != (nx, ny):
             raise ValueError(f"region mask has shape {region_mask.shape}, the cube {(nx, ny)}")
         outside = ~region_mask & ~maps.done
-        maps.quality[outside] |= quality.SKIPPED
-        maps.done[outside] = True
+        with lock if lock is not None else nullcontext():
+            maps.quality[outside] |= quality.SKIPPED
+            maps.done[outside] = True
     total = int((~maps.done).sum())
     if total == 0:
         return
 
-    card = model.card
-    v_lo, v_hi = card.get("ranges", {}).get("velocity_kms", (-np.inf, np.inf))
-    b_lo, b_hi = card.get("ranges", {}).get("broadening_kms", (0.0, np.inf))
-    vsys_kms = float(vsys_kms)
-    solver = make_solver(cube, model, vsys_kms)
+    options = RunOptions(binning=binning, batch=batch, snr_threshold=snr_threshold, vsys_kms=float(vsys_kms))
+    solver = make_solver(cube, model, options.vsys_kms)
     fwhm_map = cube.fwhm_map_cm1()
-    axis = model.axis_cm1 * float(doppler_factor(vsys_kms))  # observed wavenumbers of the model axis
-    base = cube.base_axis_cm1
-    margin = BAND_MARGIN_CHANNELS * float(base[1] - base[0])
-    band = (float(axis[0]) - margin, float(axis[-1]) + margin)
-
+    band = model_band_cm1(cube, model, options.vsys_kms)
     started = time.perf_counter()
     progress = {"processed": 0, "spectra": 0}
     workers = max(1, int(workers or min(2, os.cpu_count() or 1)))
     pending: deque = deque()
 
-    def finish(job) -> TileResult:
-        future, selected, xs, ys, todo, n_spectra = job
-        _write(maps, future.result(), selected, binning, xs, ys, todo)
-        progress["processed"] += int(todo.sum())
-        progress["spectra"] += n_spectra
+    def finish(future) -> TileResult:
+        output = future.result()
+        write_tile(maps, output, lock)
+        progress["processed"] += int(output.todo.sum())
+        progress["spectra"] += output.spectra
         elapsed = time.perf_counter() - started
         fraction = progress["processed"] / total
         eta = elapsed * (1.0 - fraction) / fraction if fraction > 0 else float("inf")
-        return TileResult(x0=xs.start, y0=ys.start, nx=todo.shape[0], ny=todo.shape[1], maps=maps,
-                          fraction=fraction, elapsed_s=elapsed, eta_s=eta, spectra=progress["spectra"],
+        return TileResult(x0=output.x0, y0=output.y0, nx=output.todo.shape[0], ny=output.todo.shape[1],
+                          maps=maps, fraction=fraction, elapsed_s=elapsed, eta_s=eta, spectra=progress["spectra"],
                           spectra_per_s=progress["processed"] / elapsed if elapsed > 0 else 0.0)
 
-    # Tiles are read here, in order, and processed by `workers` threads (numpy and onnxruntime
+    # Tiles are read here, in order, and computed by `workers` threads (numpy and onnxruntime
     # release the GIL); results are written and yielded in reading order, so the maps hold
     # only whole tiles at every yield.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirabelle-inference") as pool:
@@ -209,22 +325,9 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
                 todo = ~maps.done[xs, ys]
                 if not todo.any():
                     continue
-                data = _bin(block.data, binning)
-                tile_axis = cube.tile_axis_cm1(block)
-                if tile_axis.ndim == 3:
-                    tile_axis = _bin(tile_axis, binning)
-                fwhm = _bin(fwhm_map[xs, ys], binning)
-                selected = _bin(todo.astype(np.float32), binning) > 0  # blocks with any pixel to do
-                if selected.all():  # views, no copies
-                    values = data.reshape(-1, data.shape[-1])
-                    rows_axis = tile_axis.reshape(-1, tile_axis.shape[-1]) if tile_axis.ndim == 3 else tile_axis
-                else:
-                    values = data[selected]
-                    rows_axis = tile_axis[selected] if tile_axis.ndim == 3 else tile_axis
-                future = pool.submit(_process, values, rows_axis, fwhm[selected], model, solver, batch,
-                                     snr_threshold, (v_lo, v_hi), (b_lo, b_hi), vsys_kms)
-                pending.append((future, selected, xs, ys, todo, values.shape[0]))
-                while len(pending) > workers or (pending and pending[0][0].done()):
+                pending.append(pool.submit(compute_tile, block, cube.tile_axis_cm1(block), fwhm_map[xs, ys],
+                                           todo, model, solver, options))
+                while len(pending) > workers or (pending and pending[0].done()):
                     yield finish(pending.popleft())
                     if _is_cancelled(cancel):
                         return
@@ -233,13 +336,13 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
                 if pending and _is_cancelled(cancel):
                     return
         finally:
-            for job in pending:
-                job[0].cancel()
+            for future in pending:
+                future.cancel()
 
 
-def _process(values, axis, fwhm, model, solver, batch, snr_threshold, velocity_range, broadening_range,
-             vsys_kms=0.0):
-    """Network + line solve for N spectra: dict of (N,) / (N, 5) arrays (velocities observed-frame)."""
+def _process(values, axis, fwhm, model, solver, options: RunOptions, known=None) -> dict:
+    """Network (unless ``known`` kinematics) + line solve for N spectra: dict of (N, ...) arrays
+    (velocities observed-frame)."""
     n, nchan = values.shape
     n_finite = np.isfinite(values).sum(axis=1)
     no_data = (n_finite < MIN_FINITE_FRACTION * nchan) | ~values.any(axis=1)  # NaN counts as non-zero
@@ -247,6 +350,7 @@ def _process(values, axis, fwhm, model, solver, batch, snr_threshold, velocity_r
         "kinematics": np.full((n, 4), np.nan, np.float32),
         "amplitudes": np.full((n, 5), np.nan, np.float32),
         "fluxes": np.full((n, 5), np.nan, np.float32),
+        "continuum": np.full((n, 2), np.nan, np.float32),
         "snr_halpha": np.full(n, np.nan, np.float32),
         "double_score": np.full(n, np.nan, np.float32),
         "double_offset": np.full(n, np.nan, np.float32),
@@ -258,7 +362,10 @@ def _process(values, axis, fwhm, model, solver, batch, snr_threshold, velocity_r
     every = bool(ok.all())
     good_values = values if every else values[ok]
     good_axis = axis if axis.ndim == 1 or every else axis[ok]
-    kinematics = predict_kinematics(model, good_values, good_axis, vsys_kms, batch)
+    if known is None:
+        kinematics = predict_kinematics(model, good_values, good_axis, options.vsys_kms, options.batch)
+    else:
+        kinematics = np.asarray(known if every else known[ok], np.float32)
     if axis.ndim == 2:
         start = good_axis[:, 0]
         step = (good_axis[:, -1] - good_axis[:, 0]) / (nchan - 1)
@@ -266,16 +373,20 @@ def _process(values, axis, fwhm, model, solver, batch, snr_threshold, velocity_r
         start, step = axis[0], (axis[-1] - axis[0]) / (nchan - 1)
     velocity, broadening = kinematics[:, 0], kinematics[:, 1]
     lines = solver.solve(good_values, start, step, fwhm[ok], velocity, broadening)
+    ranges = model.card.get("ranges", {})
     flags = np.zeros(velocity.shape, np.uint8)
-    flags[~(lines.snr_halpha >= snr_threshold)] |= quality.NO_LINE
+    flags[~(lines.snr_halpha >= options.snr_threshold)] |= quality.NO_LINE
     # the model's range holds in its own frame, around the systemic velocity
-    observed_range = compose_velocities(vsys_kms, np.clip(velocity_range, -0.99 * C_KMS, 0.99 * C_KMS))
+    velocity_range = np.clip(ranges.get("velocity_kms", (-np.inf, np.inf)), -0.99 * C_KMS, 0.99 * C_KMS)
+    observed_range = compose_velocities(options.vsys_kms, velocity_range)
     flags[_outside(velocity, kinematics[:, 2], observed_range)] |= quality.VELOCITY_OUT_OF_RANGE
-    flags[_outside(broadening, kinematics[:, 3], broadening_range)] |= quality.BROADENING_OUT_OF_RANGE
+    flags[_outside(broadening, kinematics[:, 3], ranges.get("broadening_kms", (0.0, np.inf)))] \
+        |= quality.BROADENING_OUT_OF_RANGE
     flags[lines.edge] |= quality.EDGE
     out["kinematics"][ok] = kinematics
     out["amplitudes"][ok] = lines.amplitudes
     out["fluxes"][ok] = lines.fluxes
+    out["continuum"][ok] = lines.continuum
     out["snr_halpha"][ok] = lines.snr_halpha
     out["double_score"][ok] = lines.double_score
     out["double_offset"][ok] = lines.double_offset_kms
@@ -287,28 +398,3 @@ def _outside(value: np.ndarray, error: np.ndarray, value_range) -> np.ndarray:
     """True where ``value`` lies outside ``value_range`` by more than its 1-sigma ``error`` (or is NaN)."""
     slack = np.where(np.isfinite(error), np.abs(error), 0.0)
     return ~((value >= value_range[0] - slack) & (value <= value_range[1] + slack))
-
-
-def _write(maps: KinematicMaps, results: dict, selected: np.ndarray, binning: int, xs: slice, ys: slice,
-           todo: np.ndarray) -> None:
-    """Scatter per-spectrum results into the maps' pixels that were to do."""
-    def place(rows: np.ndarray, fill) -> np.ndarray:
-        block = np.full(selected.shape + rows.shape[1:], fill, rows.dtype)
-        block[selected] = rows
-        return _unbin(block, binning, todo.shape)
-
-    kinematics = results["kinematics"]
-    targets = {
-        "velocity": kinematics[:, 0], "broadening": kinematics[:, 1],
-        "velocity_err": kinematics[:, 2], "broadening_err": kinematics[:, 3],
-        "snr_halpha": results["snr_halpha"], "double_score": results["double_score"],
-        "double_offset": results["double_offset"], "amplitudes": results["amplitudes"],
-        "fluxes": results["fluxes"],
-    }
-    for name, rows in targets.items():
-        destination = getattr(maps, name)[xs, ys]
-        source = place(rows, np.nan)
-        mask = todo if source.ndim == 2 else todo[..., None]
-        np.copyto(destination, source, where=np.broadcast_to(mask, source.shape))
-    maps.quality[xs, ys][todo] = place(results["quality"], 0)[todo]
-    maps.done[xs, ys][todo] = True

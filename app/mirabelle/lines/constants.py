@@ -27,5 +27,8 @@ REST_NM = {
 # velocity and broadening, so the amplitude ratio equals the flux ratio to 0.5%.
 NII_AMPLITUDE_RATIO = 2.95
 
+HALPHA_CM1 = 1e7 / REST_NM["Halpha"]
+"""Hα rest wavenumber, cm⁻¹ (where resolving powers are quoted)."""
+
 SN3_BAND_NM = (647.7, 685.0)
 """SN3 filter bandpass (ORB filter_SN3.hdf5 bandpass_min/max_nm)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mirabelle.lines.constants import LINE_NAMES, REST_NM, SN3_BAND_NM
+from mirabelle.lines.constants import HALPHA_CM1, LINE_NAMES, SN3_BAND_NM
 from mirabelle.lines.fast import fast_line_templates
 from mirabelle.lines.instrument import axis_cm1, sinc_fwhm_cm1
 from mirabelle.synthetic.scene import DETECTOR, HALPHA, Truth, make_scene
@@ -44,7 +44,7 @@ _TRUTH_MAPS = ("velocity", "broadening", "velocity2", "broadening2", "double", "
 
 def interferometer(resolution: float, corr: float) -> tuple[int, int]:
     """(step_nb, zpd_index) giving ``resolution`` at Hα for a pixel of correction ``corr``."""
-    halpha = 1e7 / REST_NM["Halpha"]
+    halpha = HALPHA_CM1
     mpd_nm = 1.20671 * corr * resolution / (2.0 * halpha) * 1e7
     step_nb = int(round(mpd_nm / STEP_NM / (1.0 - ZPD_FRACTION)))
     return step_nb, int(round(ZPD_FRACTION * step_nb))
@@ -125,7 +125,7 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
     halpha = scene["amplitudes"][..., HALPHA]
     noise_sigma = float(np.median(halpha[valid])) / snr if noise else 0.0
     truth = Truth(**scene, noise_sigma=noise_sigma, snr=float(snr), seed=int(seed),
-                  resolution=float(1e7 / REST_NM["Halpha"] / fwhm[nx // 2, ny // 2]))
+                  resolution=float(HALPHA_CM1 / fwhm[nx // 2, ny // 2]))
     nz = unit.size
     scale = DETECTOR[0] / nx
     flambda = 2.5e-18 * (1.0 + 0.15 * ((base_axis - base_axis.mean()) / np.ptp(base_axis)) ** 2)

@@ -37,13 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from mirabelle.inference.preprocess import prepare
-from mirabelle.lines import C_KMS, NII_AMPLITUDE_RATIO, REST_NM, line_position_cm1
+from mirabelle.lines import C_KMS, HALPHA_CM1, NII_AMPLITUDE_RATIO, REST_NM, line_position_cm1
 from mirabelle.lines.model import REST
 from mirabelle.lines.profiles import sincgauss
 
 STEP_NM = 2943.025792
 ORDER = 8
-HALPHA_CM1 = 1e7 / REST_NM["Halpha"]
 CONT_PAD_CM1 = 35.0  # line-free ends of the model axis, for the continuum fit
 
 

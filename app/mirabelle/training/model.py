@@ -29,8 +29,8 @@ import torch
 from torch import nn
 
 from mirabelle.lines import C_KMS, REST_NM, line_position_cm1, velocity_from_position
+from mirabelle.lines import HALPHA_CM1 as HA
 
-HA = 1e7 / REST_NM["Halpha"]
 TEMPLATE_AMPS = {"NII6548": 0.4 / 2.95, "Halpha": 1.0, "NII6583": 0.4, "SII6716": 0.25, "SII6731": 0.2}
 V_SCALE = 20.0
 B_SCALE = 25.0

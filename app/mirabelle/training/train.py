@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mirabelle.lines import HALPHA_CM1
 from mirabelle.training.data import (PRESETS, Preset, generate, generate_clean, make_card_stub, model_axis_spec,
                                      noisy_prepared)
 
@@ -146,7 +147,7 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
     log(f"data: {size} train + {n_val} val spectra in {t_gen:.0f} s")
 
     spec = model_axis_spec(preset)
-    fwhm_mid = (1e7 / 656.2819) / np.mean(preset.r_train)
+    fwhm_mid = HALPHA_CM1 / np.mean(preset.r_train)
     width = math.sqrt((fwhm_mid / 2.355) ** 2 + (fwhm_mid * 0.4) ** 2) * preset.template_scale
     window_margin = preset.margin_cm1 if preset.window_margin_cm1 is None else preset.window_margin_cm1
     geom = build_geometry(spec, window_margin, preset.vmax, width)

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QKeyEvent, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from mirabelle.ui import display
+from mirabelle.session.registry import auto_limits
 from mirabelle.ui.state import MAP_LABELS, ViewState
 
 Z_OVERLAY, Z_HINT, Z_FLAGS, Z_MARKER = 10, 15, 20, 30
@@ -319,16 +320,4 @@ class ImageView(pg.GraphicsLayoutWidget):
 
 
 def _auto_overlay_limits(name: str, data: np.ndarray) -> tuple[float, float]:
-    sample = display.finite_sample(data)
-    if sample.size == 0:
-        return (0.0, 1.0)
-    if name == "double_score":
-        return (0.0, 1.0)
-    low, high = (float(v) for v in np.percentile(sample, [2.0, 98.0]))
-    if name == "velocity":  # centre the diverging map on the median velocity
-        mid = float(np.median(sample))
-        half = max(high - mid, mid - low, 1.0)
-        return (mid - half, mid + half)
-    if not high > low:
-        high = low + 1.0
-    return (low, high)
+    return auto_limits(name, data, sample=display.finite_sample(data))

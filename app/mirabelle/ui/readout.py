@@ -8,15 +8,14 @@ from typing import Any
 import numpy as np
 
 from mirabelle.cube.sky import sky_position
-from mirabelle.ui import core_api
-
-READOUT_UNITS = {"velocity": "km/s", "broadening": "km/s", "velocity_err": "km/s", "broadening_err": "km/s"}
-SHORT_NAMES = {"velocity": "v", "broadening": "σ", "velocity_err": "δv", "broadening_err": "δσ",
-               "snr_halpha": "SNR", "flux_halpha": "F(Hα)", "double_score": "double"}
-
+from mirabelle.session.registry import MAPS, map_spec, map_value
 
 def readout_text(cube: Any, deep: np.ndarray | None, maps: Any, overlay: str | None, x: int, y: int) -> str:
-    """One line for pixel (x, y): ``x 5  y 7   RA … Dec …   deep …   v … ± … km/s …``."""
+    """One line for pixel (x, y): ``x 5  y 7   RA … Dec …   deep …   v … ± … km/s …``.
+
+    The maps shown are the registry's readout maps plus the overlay, valued as the overlay
+    shows them (hidden where the map is masked).
+    """
     parts = [f"x {x}  y {y}"]
     sky = sky_position(getattr(cube, "wcs", None), x, y)
     if sky is not None:
@@ -24,19 +23,19 @@ def readout_text(cube: Any, deep: np.ndarray | None, maps: Any, overlay: str | N
     if deep is not None and 0 <= x < deep.shape[0] and 0 <= y < deep.shape[1]:
         parts.append(f"deep {format_value(float(deep[x, y]))}")
     if maps is not None:
-        for name in ("velocity", "broadening", "snr_halpha", "double_score"):
-            value = core_api.map_value(maps, name, x, y)
+        for spec in MAPS:
+            if not spec.readout:
+                continue
+            value = map_value(maps, spec.name, x, y)
             if value is None:
                 continue
-            err = core_api.map_value(maps, name + "_err", x, y) if name in ("velocity", "broadening") else None
-            unit = READOUT_UNITS.get(name, "")
-            digits = 2 if name == "double_score" else 1
-            text = f"{SHORT_NAMES[name]} {value:.{digits}f}" + (f" ± {err:.1f}" if err is not None else "")
-            parts.append(text + (f" {unit}" if unit else ""))
-        if overlay in ("flux_halpha", "velocity_err", "broadening_err"):
-            value = core_api.map_value(maps, overlay, x, y)
+            err = map_value(maps, spec.error, x, y) if spec.error else None
+            text = f"{spec.short} {value:.{spec.digits}f}" + (f" ± {err:.1f}" if err is not None else "")
+            parts.append(text + (f" {spec.unit}" if spec.unit else ""))
+        if overlay is not None and not map_spec(overlay).readout:
+            value = map_value(maps, overlay, x, y)
             if value is not None:
-                parts.append(f"{SHORT_NAMES[overlay]} {format_value(value)}")
+                parts.append(f"{map_spec(overlay).short} {format_value(value)}")
     return "   ".join(parts)
 
 

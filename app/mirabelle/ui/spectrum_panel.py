@@ -321,6 +321,10 @@ class SpectrumPanel(QWidget):
         self._model_axis = self._model_values = None
         if data is None:
             return
+        if data.curve is not None and data.curve_axis_cm1 is not None:  # drawn as the session computed it
+            self._model_axis = np.asarray(data.curve_axis_cm1, dtype=float)
+            self._model_values = np.asarray(data.curve, dtype=float)
+            return
         kin = self._kinematics()
         axis = np.asarray(data.axis_cm1, dtype=float)
         coarse = None if data.model is None else np.asarray(data.model, dtype=float)

@@ -45,42 +45,17 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
+
+from mirabelle.session import MAP_NAMES, MAPS, PixelResult
 
 STRETCHES = ("linear", "sqrt", "log", "asinh")
 LIMITS_MODES = ("minmax", "99.5", "zscale", "manual")
 COLORMAPS = ("gray", "viridis", "inferno", "magma", "plasma", "cividis", "coolwarm", "RdBu_r", "turbo")
-MAP_NAMES = (
-    "velocity",
-    "broadening",
-    "velocity_err",
-    "broadening_err",
-    "snr_halpha",
-    "flux_halpha",
-    "double_score",
-)
-MAP_LABELS = {
-    "velocity": "Velocity (km/s)",
-    "broadening": "Broadening σ (km/s)",
-    "velocity_err": "Velocity error (km/s)",
-    "broadening_err": "Broadening error (km/s)",
-    "snr_halpha": "Hα SNR",
-    "flux_halpha": "Hα flux",
-    "double_score": "Double-component score",
-}
-DEFAULT_MAP_COLORMAPS = {
-    "velocity": "coolwarm",
-    "broadening": "viridis",
-    "velocity_err": "magma",
-    "broadening_err": "magma",
-    "snr_halpha": "inferno",
-    "flux_halpha": "inferno",
-    "double_score": "plasma",
-}
+MAP_LABELS = {spec.name: spec.label for spec in MAPS}
+DEFAULT_MAP_COLORMAPS = {spec.name: spec.colormap for spec in MAPS}
 FLAG_MODES = ("off", "brush", "polygon", "eraser")
 SPECTRUM_UNITS = ("cm1", "nm", "kms")
 
@@ -150,35 +125,8 @@ FIELDS: dict[str, tuple[Any, Any]] = {
 }
 
 
-@dataclass
-class PixelData:
-    """Everything the spectrum panel draws for one pixel (computed off the GUI thread).
-
-    Arrays are on the pixel's own wavenumber axis ``axis_cm1`` (cm⁻¹, ascending).
-    ``kinematics`` keys: ``velocity_kms, broadening_kms, velocity_err_kms,
-    broadening_err_kms``; ``amplitudes``/``fluxes`` follow ``mirabelle.lines.LINE_NAMES``
-    (NII6548, Halpha, NII6583, SII6716, SII6731). Missing pieces are None (no model yet,
-    inference off, ...). ``saliency_weights`` are 0..1 at ``saliency_axis_cm1``.
-    """
-
-    x: int
-    y: int
-    axis_cm1: np.ndarray
-    values: np.ndarray
-    error: np.ndarray | None = None
-    fwhm_cm1: float | None = None
-    model: np.ndarray | None = None
-    continuum: np.ndarray | None = None
-    kinematics: dict[str, float] | None = None
-    amplitudes: np.ndarray | None = None
-    fluxes: np.ndarray | None = None
-    snr_halpha: float | None = None
-    double_score: float | None = None
-    saliency_axis_cm1: np.ndarray | None = None
-    saliency_weights: np.ndarray | None = None
-    ra_dec: str | None = None
-    notes: list[str] = field(default_factory=list)
-    generation: int = 0
+PixelData = PixelResult
+"""What the spectrum panel draws for one pixel (:class:`mirabelle.session.PixelResult`)."""
 
 
 class ViewState(QObject):

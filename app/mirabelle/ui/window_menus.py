@@ -77,7 +77,8 @@ class MenusMixin:
         overlay_menu = view_menu.addMenu("Overlay &map")
         group = QActionGroup(self)
         self.overlay_actions: dict[str | None, QAction] = {}
-        for key, name in [("0", None)] + [(str(i + 1), n) for i, n in enumerate(MAP_NAMES)]:
+        # number keys for the first nine maps of the registry
+        for key, name in [("0", None)] + [(str(i + 1) if i < 9 else None, n) for i, n in enumerate(MAP_NAMES)]:
             label = "None" if name is None else MAP_LABELS[name]
             action = self._action(overlay_menu, label, lambda _=False, n=name: setattr(self.state, "overlay_map", n),
                                   key, checkable=True)

@@ -1,0 +1,163 @@
+"""The map registry: every map Mirabelle shows, reads out and exports, declared once.
+
+Each :class:`MapSpec` says how to get the map's ``[x, y]`` array from the
+:class:`~mirabelle.inference.maps.KinematicMaps` of a run, its unit and label, its default
+colour map and limits, whether the viewer hides pixels without a usable prior, its file
+name in the priors folder and whether it is an ORCS prior. The overlay menu, the colour
+bar, the status-bar readout, the click result and the export all iterate :data:`MAPS`, so
+adding a map is adding one entry here (a map that needs a new solver output also needs
+that output stored by the runner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mirabelle.inference.maps import KinematicMaps
+from mirabelle.lines import LINE_LABELS, LINE_NAMES
+
+Window = tuple[slice, slice]
+"""A block of pixels ``(x slice, y slice)``; ``ALL`` is the whole map."""
+ALL: Window = (slice(None), slice(None))
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """One map: where its values come from and how it is shown and written.
+
+    Attributes
+    ----------
+    name : identifier used by the state, the settings and ``mirabelle screenshot --map``.
+    label : overlay menu and colour bar text, with the unit.
+    short : status-bar readout prefix.
+    unit : FITS ``BUNIT`` and readout unit ('' when none).
+    source : ``source(maps, window)`` → the map's values in ``window`` (a view or a new array).
+    colormap : default colour map of the overlay.
+    stretch : automatic overlay limits: 'percentile' (2–98 %), 'centred' (symmetric about
+        the median, for diverging maps) or fixed ``(low, high)``.
+    masked : the viewer, readout and click hide pixels without a usable prior (export
+        writes every computed value, with ``quality.fits`` beside).
+    export : file name in the priors folder (None: not exported).
+    prior : an ORCS prior (exported NaN-free, nearest valid value filled in).
+    error : name of the map holding this one's 1-sigma error (readout ``±``).
+    readout : always shown in the readout (else only while it is the overlay).
+    digits : decimals in the readout.
+    description : FITS header comment of the exported file.
+    """
+
+    name: str
+    label: str
+    short: str
+    unit: str
+    source: Callable[[KinematicMaps, Window], np.ndarray]
+    colormap: str = "viridis"
+    stretch: str | tuple[float, float] = "percentile"
+    masked: bool = False
+    export: str | None = None
+    prior: bool = False
+    error: str | None = None
+    readout: bool = False
+    digits: int = 1
+    description: str = ""
+
+
+def _field(name: str):
+    return lambda maps, window: getattr(maps, name)[window]
+
+
+def _flux(line: str):
+    index = LINE_NAMES.index(line)
+    return lambda maps, window: maps.fluxes[window + (index,)]
+
+
+def _flux_ratio(top: str, bottom: str):
+    i, j = LINE_NAMES.index(top), LINE_NAMES.index(bottom)
+
+    def ratio(maps, window):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return maps.fluxes[window + (i,)] / maps.fluxes[window + (j,)]
+    return ratio
+
+
+def _flux_map(line: str, name: str | None = None) -> MapSpec:
+    label = LINE_LABELS[line]
+    return MapSpec(name or f"flux_{line.lower()}", f"{label} flux", f"F({label})", "", _flux(line),
+                   colormap="inferno", masked=True, export=f"flux_{line}.fits",
+                   description=f"{line} flux, cube units x cm-1")
+
+
+MAPS: tuple[MapSpec, ...] = (
+    MapSpec("velocity", "Velocity (km/s)", "v", "km/s", _field("velocity"), colormap="coolwarm",
+            stretch="centred", masked=True, export="velocity.fits", prior=True, error="velocity_err",
+            readout=True, description="velocity prior, invalid pixels filled"),
+    MapSpec("broadening", "Broadening σ (km/s)", "σ", "km/s", _field("broadening"), masked=True,
+            export="broadening.fits", prior=True, error="broadening_err", readout=True,
+            description="broadening (sigma) prior"),
+    MapSpec("velocity_err", "Velocity error (km/s)", "δv", "km/s", _field("velocity_err"), colormap="magma",
+            masked=True, export="velocity_err.fits", prior=True, description="1-sigma velocity uncertainty"),
+    MapSpec("broadening_err", "Broadening error (km/s)", "δσ", "km/s", _field("broadening_err"),
+            colormap="magma", masked=True, export="broadening_err.fits", prior=True,
+            description="1-sigma broadening uncertainty"),
+    MapSpec("snr_halpha", "Hα SNR", "SNR", "", _field("snr_halpha"), colormap="inferno",
+            export="snr_halpha.fits", readout=True, description="Halpha amplitude / residual noise"),
+    _flux_map("Halpha", name="flux_halpha"),
+    MapSpec("double_score", "Double-component score", "double", "", _field("double_score"),
+            colormap="plasma", stretch=(0.0, 1.0), export="double_score.fits", readout=True, digits=2,
+            description="double-component score 0..1"),
+    _flux_map("NII6548"),
+    _flux_map("NII6583"),
+    _flux_map("SII6716"),
+    _flux_map("SII6731"),
+)
+MAP_NAMES: tuple[str, ...] = tuple(spec.name for spec in MAPS)
+_BY_NAME = {spec.name: spec for spec in MAPS}
+
+
+def map_spec(name: str) -> MapSpec:
+    """The registry entry of map ``name`` (KeyError names the known maps)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"expected a map name among {', '.join(MAP_NAMES)}; found {name!r}") from None
+
+
+def map_array(maps: KinematicMaps | None, name: str, window: Window = ALL) -> np.ndarray | None:
+    """Float32 copy of map ``name`` in ``window``: NaN where not computed, and where no prior
+    is usable for a masked map (what the viewer shows)."""
+    if maps is None:
+        return None
+    spec = map_spec(name)
+    data = np.array(spec.source(maps, window), dtype=np.float32)
+    hidden = ~maps.valid_mask(window) if spec.masked else ~maps.done[window]
+    data[hidden] = np.nan
+    return data
+
+
+def map_value(maps: KinematicMaps | None, name: str, x: int, y: int) -> float | None:
+    """Pixel (x, y) of :func:`map_array` (None where it is NaN or nothing is computed)."""
+    data = map_array(maps, name, (slice(x, x + 1), slice(y, y + 1)))
+    if data is None:
+        return None
+    value = float(data[0, 0])
+    return value if np.isfinite(value) else None
+
+
+def auto_limits(name: str, data: np.ndarray, sample: np.ndarray | None = None) -> tuple[float, float]:
+    """Overlay limits of map ``name`` following its ``stretch`` (``sample``: finite values to use)."""
+    stretch = map_spec(name).stretch
+    if not isinstance(stretch, str):
+        return (float(stretch[0]), float(stretch[1]))
+    values = data[np.isfinite(data)] if sample is None else sample
+    if values.size == 0:
+        return (0.0, 1.0)
+    low, high = (float(v) for v in np.percentile(values, [2.0, 98.0]))
+    if stretch == "centred":
+        mid = float(np.median(values))
+        half = max(high - mid, mid - low, 1.0)
+        return (mid - half, mid + half)
+    if not high > low:
+        high = low + 1.0
+    return (low, high)
