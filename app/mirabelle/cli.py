@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from mirabelle import __version__
@@ -42,17 +43,55 @@ def _build_parser(name: str | None) -> tuple[argparse.ArgumentParser, object]:
     return parser, module
 
 
+DEBUG_OPTION = "--debug"
+"""Anywhere on the command line: let unexpected exceptions through with their traceback."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    The boundary of every command: a `MirabelleError` is one line, an unexpected exception
+    is one line plus the hint to rerun with ``--debug``, a closed pipe ends quietly.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = DEBUG_OPTION in argv or os.environ.get("MIRABELLE_DEBUG") == "1"
+    argv = [arg for arg in argv if arg != DEBUG_OPTION]
     name = argv[0] if argv and argv[0] in COMMANDS else None
     parser, module = _build_parser(name)
     args = parser.parse_args(argv[1:] if name else argv)
     try:
-        return int(module.run(args) or 0)
+        status = int(module.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return status
     except MirabelleError as exc:
         print(f"mirabelle: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mirabelle: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `mirabelle info CUBE | head -2`: the reader has what it wanted
+        _silence_stdout()
+        return 0
+    except MemoryError:
+        if debug:
+            raise
+        print("mirabelle: error: out of memory (the input is larger than this machine can hold; "
+              f"rerun with {DEBUG_OPTION} for the traceback)", file=sys.stderr)
+        return 3
+    except Exception as exc:
+        if debug:
+            raise
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else "no message"
+        print(f"mirabelle: internal error: {type(exc).__name__}: {text} "
+              f"(rerun with {DEBUG_OPTION} for the traceback and report it)", file=sys.stderr)
+        return 3
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

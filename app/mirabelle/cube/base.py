@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mirabelle.cube.limits import check_axis
 from mirabelle.cube.tiling import aligned_tile, default_tile, tile_origins
 from mirabelle.errors import CubeError
 from mirabelle.lines.constants import HALPHA_CM1
@@ -137,6 +138,7 @@ class Cube:
         self.wcs = wcs
         self.warnings = list(warnings)
         self.base_axis_cm1 = _read_only(np.asarray(base_axis_cm1, dtype=np.float64))
+        check_axis(self.base_axis_cm1, self.path)
         self.flambda = None if flambda is None else _read_only(np.asarray(flambda, dtype=np.float64))
         self.has_deep_frame = has_deep_frame
         self.has_calib_map = has_calib_map

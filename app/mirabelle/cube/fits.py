@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from mirabelle.cube.base import Cube
+from mirabelle.cube.limits import check_shape
 from mirabelle.cube.metadata import (
     DEFAULT_NM_LASER,
     Parameters,
@@ -42,6 +43,7 @@ from mirabelle.orientation import cube_from_fits
 _WAVENUMBER_TYPES = ("WAVENUMBER", "WAVN")
 _WAVELENGTH_TYPES = ("WAVE", "AWAV", "LAMBDA")
 _FREQUENCY_TYPES = ("FREQ",)
+_BITPIX = (8, 16, 32, 64, -32, -64)
 
 
 class FITSCube(Cube):
@@ -56,8 +58,10 @@ class FITSCube(Cube):
             warnings.simplefilter("ignore", AstropyUserWarning)
             try:
                 self._hdul = fits.open(path, memmap=False, lazy_load_hdus=True)
-            except (OSError, ValueError) as exc:
-                raise CubeError(f"{path} cannot be read as FITS: the file is truncated or corrupt ({exc})") from None
+            except (OSError, ValueError, KeyError, IndexError) as exc:
+                reason = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+                raise CubeError(f"{path} cannot be read as FITS: the file is truncated or its header is corrupt "
+                                f"({reason.rstrip('.')})") from None
             try:
                 self._hdu = _cube_hdu(self._hdul, path)
             except BaseException:
@@ -102,6 +106,8 @@ class FITSCube(Cube):
 
 def _cube_hdu(hdul, path: Path):
     """First image HDU with three axes; a CubeError saying what the file holds otherwise."""
+    from astropy.io.fits.verify import VerifyError
+
     found = []
     try:
         for hdu in hdul:
@@ -111,8 +117,12 @@ def _cube_hdu(hdul, path: Path):
                 return hdu
             if hdu.is_image and naxis > 0:
                 found.append(tuple(hdu.header.get(f"NAXIS{i}", 0) for i in range(1, naxis + 1)))
-    except (OSError, ValueError) as exc:
-        raise CubeError(f"{path} cannot be read as FITS: the file is truncated or corrupt ({exc})") from None
+    except CubeError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, VerifyError) as exc:
+        reason = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise CubeError(f"{path} cannot be read as FITS: the file is truncated or its header is corrupt "
+                        f"({reason.rstrip('.')})") from None
     if found:
         shapes = ", ".join(" × ".join(str(n) for n in shape) for shape in found)
         raise CubeError(f"{path} holds {len(found[0])}-D image data ({shapes}) where a 3-D cube "
@@ -127,6 +137,9 @@ def _check_complete(hdu, path: Path) -> None:
     if isinstance(hdu, fits.CompImageHDU):
         return
     header = hdu.header
+    if header["BITPIX"] not in _BITPIX:
+        raise CubeError(f"{path} has BITPIX = {header['BITPIX']}: expected one of "
+                        f"{', '.join(str(b) for b in _BITPIX)} (the FITS data types)")
     size = abs(int(header["BITPIX"])) // 8
     for i in (1, 2, 3):
         size *= int(header[f"NAXIS{i}"])
@@ -139,19 +152,20 @@ def _check_complete(hdu, path: Path) -> None:
         raise CubeError(f"{path} is truncated: its cube needs {end} bytes, the file has {actual}")
 
 
-def _spectral_axis(header, nz: int, path: Path, warnings: list[str]) -> np.ndarray:
-    """(nz,) wavenumbers (cm⁻¹) of the file's planes, in file order."""
+def _spectral_axis(header: dict, nz: int, path: Path, warnings: list[str]) -> np.ndarray:
+    """(nz,) wavenumbers (cm⁻¹) of the file's planes, in file order (``header``: parsed cards)."""
     import astropy.units as u
 
-    crval = header.get("CRVAL3")
-    delta = header.get("CDELT3")
+    crval = _card_number(header, "CRVAL3", "the first channel's coordinate", path)
+    delta = _card_number(header, "CDELT3", "the channel width", path)
     if delta is not None:
-        delta = delta * header.get("PC3_3", 1.0)
+        delta = delta * _card_number(header, "PC3_3", "the spectral scaling", path, default=1.0)
     else:
-        delta = header.get("CD3_3")
+        delta = _card_number(header, "CD3_3", "the channel width", path)
     if crval is None or delta is None:
         raise CubeError(f"{path} has no spectral axis: CRVAL3 and CDELT3 (or CD3_3) are required")
-    values = crval + (np.arange(nz) + 1.0 - header.get("CRPIX3", 1.0)) * delta
+    values = crval + (np.arange(nz) + 1.0 - _card_number(header, "CRPIX3", "the reference channel", path,
+                                                         default=1.0)) * delta
 
     ctype = str(header.get("CTYPE3", "")).strip().upper()
     cunit = str(header.get("CUNIT3", "")).strip()
@@ -183,6 +197,49 @@ def _spectral_axis(header, nz: int, path: Path, warnings: list[str]) -> np.ndarr
     return sigma
 
 
+def _card_number(header: dict, key: str, what: str, path: Path, default: float | None = None) -> float | None:
+    """Card ``key`` as a finite float, ``default`` when absent; a CubeError for anything else."""
+    value = header.get(key, default)
+    if isinstance(value, _Unparsable):
+        raise CubeError(f"{path}: the {key} card cannot be parsed ({value!r}); expected a number "
+                        f"({what})")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
+        raise CubeError(f"{path} has {key} = {value!r} where a finite number ({what}) was expected")
+    return float(value)
+
+
+class _Unparsable:
+    """A header card astropy cannot parse; ``raw`` is its value field."""
+
+    def __init__(self, raw: str):
+        self.raw = raw
+
+    def __repr__(self) -> str:
+        return repr(self.raw.strip().strip("'").strip())
+
+
+def _parsed_cards(header, path: Path, problems: list[str]) -> dict:
+    """Keyword -> value of every card; unparsable ones become `_Unparsable` (and a warning)."""
+    from astropy.io.fits.verify import VerifyError
+
+    from astropy.io.fits.verify import VerifyWarning
+
+    values, bad = {}, []
+    with warnings.catch_warnings():  # reported once, below, as one sentence
+        warnings.simplefilter("ignore", VerifyWarning)
+        for card in header.cards:
+            try:
+                values[card.keyword] = card.value
+            except (VerifyError, ValueError):
+                values[card.keyword] = _Unparsable(card.image[10:].split("/")[0])
+                bad.append(card.keyword)
+    if bad:
+        problems.append(f"header cards {', '.join(bad)} cannot be parsed and are ignored")
+    return values
+
+
 def _parse_unit(text: str, path: Path):
     import astropy.units as u
 
@@ -212,10 +269,11 @@ def _guess_unit(kind: str, values: np.ndarray, path: Path):
 
 def _describe(hdu, path: Path) -> tuple[dict, bool]:
     """`Cube` constructor arguments and whether file planes are in descending wavenumber."""
-    header = hdu.header
-    nx, ny, nz = (int(header[f"NAXIS{i}"]) for i in (1, 2, 3))
+    nx, ny, nz = (int(hdu.header[f"NAXIS{i}"]) for i in (1, 2, 3))
+    check_shape((nx, ny, nz), path)
     warnings: list[str] = []
-    params = Parameters(header, str(path))
+    header = _parsed_cards(hdu.header, path, warnings)
+    params = Parameters({k: v for k, v in header.items() if not isinstance(v, _Unparsable)}, str(path))
     file_axis = _spectral_axis(header, nz, path, warnings)
     reversed_ = bool(nz > 1 and file_axis[0] > file_axis[-1])
     base_axis = file_axis[::-1].copy() if reversed_ else file_axis
@@ -231,7 +289,7 @@ def _describe(hdu, path: Path) -> tuple[dict, bool]:
     if not filter_name:
         filter_name = infer_filter_from_axis(base_axis)
         warnings.append(f"no FILTER keyword: filter {filter_name or 'unknown'} inferred from the axis")
-    wcs, problem = celestial_wcs(dict(header.items()), (nx, ny))
+    wcs, problem = celestial_wcs(params.keywords, (nx, ny))
     if problem:
         warnings.append(problem)
     apodization = params.number("apodization")

@@ -18,16 +18,18 @@ from pathlib import Path
 import numpy as np
 
 from mirabelle.cube.base import Cube
+from mirabelle.cube.limits import check_interferometer, check_shape
 from mirabelle.cube.metadata import (
     DEFAULT_NM_LASER,
     Parameters,
+    _plain,
     binning_from_shape,
     celestial_wcs,
     infer_filter_from_axis,
     normalise_filter_name,
 )
 from mirabelle.errors import CubeError
-from mirabelle.lines.instrument import axis_cm1, axis_step_cm1
+from mirabelle.lines.instrument import axis_step_cm1
 
 CHUNK_CACHE_BYTES = 16 * 2**20
 """h5py chunk cache per open cube: holds the chunk column of a pixel, so clicks on
@@ -43,14 +45,12 @@ class HDF5Cube(Cube):
         import h5py
 
         path = Path(path)
-        try:
-            self._file = h5py.File(path, "r", locking=False, rdcc_nbytes=CHUNK_CACHE_BYTES,
-                                   rdcc_nslots=10007)
-        except OSError as exc:
-            raise CubeError(f"{path} cannot be read as HDF5: the file is truncated or corrupt ({exc})") from None
+        self._file, lock_warning = open_hdf5(path)
         try:
             self._data = _data_dataset(self._file, path)
             super().__init__(**_describe(self._file, self._data, path))
+            if lock_warning:
+                self.warnings.append(lock_warning)
         except BaseException:
             self._file.close()
             raise
@@ -81,11 +81,79 @@ class HDF5Cube(Cube):
             raise CubeError(f"{self.path}: cannot read {what}; the file is truncated or corrupt ({exc})") from None
 
 
+def open_hdf5(path: Path):
+    """``(h5py.File, warning)`` opened read-only with HDF5's file locking.
+
+    Locking is what lets a plain ``h5py.File(path, 'r')`` work beside an open cube in the same
+    process and keeps a writer's file from being read half-written. Without locks only where
+    they cannot work: a file system that refuses them (the warning says so), or the file already
+    open in this process without locking (h5py requires the same flags).
+    """
+    import h5py
+
+    def attempt(locking):
+        return h5py.File(path, "r", locking=locking, rdcc_nbytes=CHUNK_CACHE_BYTES, rdcc_nslots=10007)
+
+    try:
+        return attempt(None), ""
+    except OSError as exc:
+        text = str(exc)
+        if "unable to lock file" in text and ("errno = 11" in text or "Resource temporarily" in text):
+            raise CubeError(f"{path} is locked by a program writing it (HDF5 file lock): wait until it has "
+                            "finished, then open it again") from None
+        if "file locking flag values don't match" in text:
+            warning = ""
+        elif "unable to lock file" in text or "file locking disabled" in text:
+            warning = (f"the file system of {path.parent} refuses file locks ({_errno_text(text)}): the cube "
+                       "is read without HDF5 locking, so a program writing it at the same time is not noticed")
+        else:
+            raise CubeError(f"{path} cannot be read as HDF5: the file is truncated or corrupt "
+                            f"({text.splitlines()[0]})") from None
+    try:
+        return attempt(False), warning
+    except OSError as exc:
+        raise CubeError(f"{path} cannot be read as HDF5: the file is truncated or corrupt "
+                        f"({str(exc).splitlines()[0]})") from None
+
+
+def _errno_text(text: str) -> str:
+    """'errno = 38, error message = ...' of an HDF5 lock failure, or the first line."""
+    import re
+
+    match = re.search(r"errno = \d+, error message = '([^']*)'", text)
+    return match.group(1) if match else text.splitlines()[0]
+
+
+def _entry(file, name: str, path: Path, required: bool = False):
+    """``file[name]`` or None; a link that cannot be followed is a CubeError when ``required``."""
+    import h5py
+
+    try:
+        link = file.get(name, getlink=True)
+    except (KeyError, RuntimeError, OSError, ValueError):
+        link = None
+    if link is None:
+        return None
+    try:
+        return file[name]
+    except (KeyError, RuntimeError, OSError, ValueError) as exc:
+        if not required:
+            return None
+        if isinstance(link, h5py.ExternalLink):
+            where = f"an external link to {link.filename}:{link.path}, which cannot be opened"
+        elif isinstance(link, h5py.SoftLink):
+            where = f"a link to {link.path} that leads nowhere (missing target or a loop)"
+        else:
+            where = f"unreadable ({str(exc).splitlines()[0]})"
+        raise CubeError(f"{path}: its '{name}' dataset is {where}") from None
+
+
 def _data_dataset(file, path: Path):
     """The 3-D ``data`` dataset, or a CubeError saying what the file holds instead."""
     import h5py
 
-    if "data" not in file:
+    data = _entry(file, "data", path, required=True)
+    if data is None:
         names = list(file.keys())
         if any(name.startswith(_LEVEL1_PREFIXES) for name in names):
             raise CubeError(
@@ -94,7 +162,6 @@ def _data_dataset(file, path: Path):
                 "and open the exported file")
         shown = ", ".join(names[:6]) or "nothing"
         raise CubeError(f"{path} has no 'data' dataset: expected an ORB spectral cube, found {shown}")
-    data = file["data"]
     if not isinstance(data, h5py.Dataset):
         raise CubeError(f"{path}: 'data' is a group, expected a 3-D (x, y, channel) dataset")
     if data.ndim != 3:
@@ -104,6 +171,10 @@ def _data_dataset(file, path: Path):
         raise CubeError(f"{path}: 'data' has dtype {data.dtype}, expected float or complex values")
     if min(data.shape) == 0:
         raise CubeError(f"{path}: 'data' is empty (shape {data.shape})")
+    check_shape(data.shape, path)
+    if data.id.get_storage_size() == 0 and data.fillvalue == 0:
+        raise CubeError(f"{path} declares a {' × '.join(str(n) for n in data.shape)} cube but stores none "
+                        "of its data (an unfinished or empty file)")
     return data
 
 
@@ -120,12 +191,16 @@ def _keywords(file) -> dict:
 
 def _header_cards(file) -> dict:
     """``header`` dataset (n, 4) of bytes: keyword, value, comment, type (ORB's old layout)."""
-    header = file.get("header")
+    header = _entry(file, "header", Path(file.filename))
     if header is None or getattr(header, "ndim", 0) != 2 or header.shape[1] < 4 or header.dtype.kind != "S":
         return {}
     cards = {}
-    for key, value, _comment, kind in header[()]:
-        key, value, kind = key.decode().strip(), value.decode().strip(), kind.decode()
+    try:
+        rows = header[()]
+    except (OSError, RuntimeError, ValueError):
+        return {}
+    for key, value, _comment, kind in rows:
+        key, value, kind = (text.decode("utf-8", "replace").strip() for text in (key, value, kind))
         try:
             cards[key] = float(value) if ("float" in kind or "int" in kind) else value
         except ValueError:
@@ -135,7 +210,7 @@ def _header_cards(file) -> dict:
 
 def _dataset_is_map(file, name: str, shape_xy: tuple[int, int], warnings: list[str]) -> bool:
     """True when an optional (nx, ny) dataset exists with the cube's spatial shape."""
-    dataset = file.get(name)
+    dataset = _entry(file, name, Path(file.filename))
     if dataset is None:
         return False
     if getattr(dataset, "shape", None) != shape_xy:
@@ -154,13 +229,16 @@ def _describe(file, data, path: Path) -> dict:
     step = params.number("step", required=True, what="the mirror step in nm")
     order = params.number("order", required=True, what="the folding order")
     step_nb = params.number("step_nb", required=True, what="the number of mirror steps")
-    if step <= 0 or order < 0 or step_nb < 1 or order != int(order) or step_nb != int(step_nb):
-        raise CubeError(f"{path} has step {step} nm, order {order}, step_nb {step_nb}: expected a "
-                        "positive step, a non-negative integer order and a positive integer step_nb")
+    if order < 0 or step_nb < 1 or order != int(order) or step_nb != int(step_nb):
+        raise CubeError(f"{path} has order {order:g}, step_nb {step_nb:g}: expected a non-negative integer "
+                        "order and a positive integer step_nb")
+    check_interferometer(step, step_nb, path)
     order, step_nb = int(order), int(step_nb)
+    if nz > step_nb:
+        raise CubeError(f"{path} has {nz} channels but step_nb = {step_nb}: expected at most step_nb channels")
     zpd = params.number("zpd_index")
     if zpd is not None and not 0 <= zpd < step_nb:
-        raise CubeError(f"{path} has zpd_index {zpd}, expected 0 ≤ zpd_index < step_nb ({step_nb})")
+        raise CubeError(f"{path} has zpd_index {zpd:g}, expected 0 ≤ zpd_index < step_nb ({step_nb})")
 
     has_calib_map = _dataset_is_map(file, "calib_map", (nx, ny), warnings)
     has_deep_frame = _dataset_is_map(file, "deep_frame", (nx, ny), warnings)
@@ -214,9 +292,10 @@ def _axes(params: Parameters, file, path: Path, shape, step: float, order: int, 
     ``base_axis``, whose step also gives the reference correction when ``axis_corr`` is absent.
     """
     nx, ny, nz = shape
-    if nz > step_nb:
-        raise CubeError(f"{path} has {nz} channels but step_nb = {step_nb}: expected at most step_nb channels")
     base = params.array("base_axis")
+    if base is None and params.has("base_axis"):
+        shown = repr(_plain(params.keywords[params.key("base_axis")]))
+        raise CubeError(f"{path} has base_axis = {shown[:40]}: expected {nz} wavenumbers (cm-1)")
     if base is not None:
         if base.size != nz:
             raise CubeError(f"{path} has a base_axis of {base.size} values for {nz} channels")
@@ -225,8 +304,9 @@ def _axes(params: Parameters, file, path: Path, shape, step: float, order: int, 
     elif nz != step_nb:
         raise CubeError(f"{path} has {nz} of {step_nb} channels and no base_axis attribute: "
                         "the wavenumber of its first channel is unknown")
-    full_unit = axis_cm1(step, order, step_nb, 1.0)
     unit_step = float(axis_step_cm1(step, step_nb, 1.0))
+    # channel 0 of `axis_cm1(step, order, step_nb)`, without building an axis of step_nb values
+    unit_start = 1e7 / (2.0 * step) * order + (unit_step if order % 2 == 1 else 0.0)
 
     axis_corr = params.number("axis_corr") if calibrated else None
     if axis_corr is None and base is not None and nz > 1:
@@ -237,13 +317,13 @@ def _axes(params: Parameters, file, path: Path, shape, step: float, order: int, 
         axis_corr = 1.0
         warnings.append("no axis_corr, base_axis or calibration map: wavenumber correction 1 assumed")
 
-    if calibrated:
-        return (base if base is not None else axis_corr * full_unit), None, axis_corr
     first = 0
-    if base is not None:
-        first = int(round((base[0] / axis_corr - full_unit[0]) / unit_step))
+    if base is not None and not calibrated:
+        first = int(round((base[0] / axis_corr - unit_start) / unit_step))
         if not 0 <= first <= step_nb - nz:
             raise CubeError(f"{path}: base_axis starts at {base[0]:.3f} cm-1, which is not a channel of "
                             f"the axis given by step {step} nm, order {order}, step_nb {step_nb}")
-    unit = full_unit[first:first + nz]
+    unit = unit_start + unit_step * np.arange(first, first + nz)
+    if calibrated:
+        return (base if base is not None else axis_corr * unit), None, axis_corr
     return (base if base is not None else axis_corr * unit), unit, axis_corr

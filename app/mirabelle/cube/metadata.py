@@ -73,7 +73,10 @@ def celestial_wcs(keywords: Mapping[str, object], shape_xy: tuple[int, int]):
     header["NAXIS1"], header["NAXIS2"] = int(shape_xy[0]), int(shape_xy[1])
     for key, value in keywords.items():
         if _WCS_KEY.match(key):
-            header[key] = _plain(value)
+            try:
+                header[key] = _plain(value)
+            except (ValueError, TypeError):  # NaN, Inf, arrays: a FITS header holds none of them
+                return None, f"the celestial WCS keyword {key} = {_plain(value)!r} is not valid: no sky coordinates"
     if "CTYPE1" not in header or "CTYPE2" not in header:
         return None, ""
     try:

@@ -39,15 +39,26 @@ def open_cube(path: str | Path) -> Cube:
     if head == _HDF5_SIGNATURE or _is_hdf5_with_userblock(path):
         from mirabelle.cube.hdf5 import HDF5Cube
 
-        return HDF5Cube(path)
+        return _guarded(HDF5Cube, path, "an ORB HDF5 cube")
     if head == _FITS_SIGNATURE:
         from mirabelle.cube.fits import FITSCube
 
-        return FITSCube(path)
+        return _guarded(FITSCube, path, "a FITS cube")
     if head.startswith(_GZIP_SIGNATURE):
         raise CubeError(f"{path} is gzip-compressed: decompress it first (cubes are read in place, "
                         "a part at a time)")
     raise CubeError(f"{path} is neither an HDF5 nor a FITS file (it starts with {head!r})")
+
+
+def _guarded(reader, path: Path, what: str) -> Cube:
+    """``reader(path)``; a hostile file's surprise (h5py and astropy raise many types) is a CubeError."""
+    try:
+        return reader(path)
+    except (CubeError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 (the file is the cause; the sentence names it)
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CubeError(f"{path} cannot be read as {what}: its content is corrupt ({text})") from None
 
 
 def _is_hdf5_with_userblock(path: Path) -> bool:

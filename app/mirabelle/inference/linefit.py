@@ -25,6 +25,7 @@ fainter member of the best pair gives ``double_offset_kms``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,13 +52,18 @@ MARGIN_FWHM = 3.0
 """Window margin beyond the outermost line centres, in sinc FWHMs (plus 3 gaussian sigmas)."""
 
 
+ABSORPTION_SNR = 5.0
+"""A dip below the continuum deeper than this many noise levels (and than any peak) is absorption."""
+
+
 @dataclass
 class LineSolution:
     """Per-spectrum results of :meth:`LineSolver.solve` (N spectra).
 
     amplitudes, fluxes : (N, 5) float32, peak amplitudes (spectrum units) and fluxes
         (spectrum units × cm⁻¹) in ``LINE_NAMES`` order;
-    noise : (N,) float32 noise per channel (spectrum units, module docstring); snr_halpha : (N,) float32;
+    noise : (N,) float32 noise per channel (spectrum units, module docstring); snr_halpha : (N,) float32,
+        negative where absorption dominates the Hα window (see ``_absorption_snr``);
     edge : (N,) bool, a line window was cut by the end of the spectrum;
     continuum : (N, 2) float32, the constant continuum of window A (Hα + [NII]) and of
         window B ([SII]), spectrum units;
@@ -174,6 +180,7 @@ class LineSolver:
         noise = self._noise(values, start, step)
         with np.errstate(divide="ignore", invalid="ignore"):
             snr = np.where(noise > 0, amplitudes[:, 1] / noise, np.nan).astype(np.float32)
+        snr = _absorption_snr(y_a, coef_a[:, 2], noise, snr)
         fluxes = line_fluxes(amplitudes, velocity, broadening, fwhm).astype(np.float32)
         continuum = np.stack([coef_a[:, 2], coef_b[:, 2]], axis=1).astype(np.float32)
 
@@ -283,6 +290,19 @@ def _windows(values: np.ndarray, first: np.ndarray, length: int) -> np.ndarray:
     """``values[i, first[i]:first[i] + length]`` for every row i: (N, length) copy."""
     view = sliding_window_view(values, length, axis=1)
     return view[np.arange(values.shape[0]), first]
+
+
+def _absorption_snr(window: np.ndarray, continuum: np.ndarray, noise: np.ndarray, snr: np.ndarray) -> np.ndarray:
+    """``snr`` where the window holds emission; minus the dip's significance where its deepest dip
+    below the continuum outweighs its highest peak by ``ABSORPTION_SNR`` noise (absorption lines,
+    a sign-flipped cube): fitted emission kinematics mean nothing there."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+        dip = continuum - np.nanmin(window, axis=1)
+        peak = np.nanmax(window, axis=1) - continuum
+        significance = dip / noise
+    absorbed = (dip > peak) & (significance > ABSORPTION_SNR)
+    return np.where(absorbed, -significance, snr).astype(np.float32)
 
 
 def _solve_two_lines(y: np.ndarray, first: np.ndarray, second: np.ndarray):
