@@ -44,6 +44,7 @@ from mirabelle.lines import (
 )
 from mirabelle.lines.fit import refine_fit
 from mirabelle.ui.image_export import save_scene_svg
+from mirabelle.ui.plot_axes import opaque_grid_axes, put_axes_behind, settle
 from mirabelle.ui.state import SPECTRUM_UNITS, PixelData
 from mirabelle.ui.workers import FunctionTask
 
@@ -132,15 +133,16 @@ class SpectrumPanel(QWidget):
         self.graphics.setBackground(background)
         self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
         self.graphics.ci.layout.setSpacing(0)
-        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot = self.graphics.addPlot(row=0, col=0, axisItems=opaque_grid_axes(background))
         self.plot_item = self.plot
-        self.residual_plot = self.graphics.addPlot(row=1, col=0)
+        self.residual_plot = self.graphics.addPlot(row=1, col=0, axisItems=opaque_grid_axes(background))
         self.graphics.ci.layout.setRowStretchFactor(0, 4)
         self.graphics.ci.layout.setRowStretchFactor(1, 1)
         self.residual_plot.setXLink(self.plot)
         self.residual_plot.setMaximumHeight(120)
         for plot in (self.plot, self.residual_plot):
             plot.showGrid(x=True, y=True, alpha=0.15)
+            put_axes_behind(plot)
             for name in ("left", "bottom"):
                 axis = plot.getAxis(name)
                 axis.setPen(foreground)
@@ -263,6 +265,7 @@ class SpectrumPanel(QWidget):
         self.reset_range()
         self._update_info()
         self.refine_button.setEnabled(self._can_refine())
+        settle(self.graphics.scene())
 
     def show_pixel(self, x: int, y: int, axis_cm1, values, kinematics: dict | None = None,
                    saliency: tuple | None = None, fwhm_cm1: float | None = None) -> PixelData:
