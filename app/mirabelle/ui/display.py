@@ -66,6 +66,26 @@ def colormap(name: str) -> pg.ColorMap:
     return cmap
 
 
+def histogram_lut_item() -> pg.HistogramLUTItem:
+    """A ``pg.HistogramLUTItem`` (fill, gradient on the right) built without scanning matplotlib.
+
+    pyqtgraph builds its gradient's colour-map menu at construction, and where matplotlib is
+    installed that menu's scan for extra maps imports ``matplotlib.pyplot`` (about half a
+    second of every launch). The gradient is disabled here (the colormap has its own combo
+    box), so its menu never opens: the scan is skipped while the item is built.
+    """
+    from pyqtgraph.widgets import ColorMapMenu as menu_module
+
+    scan = getattr(menu_module, "find_mpl_leftovers", None)
+    if scan is not None:
+        menu_module.find_mpl_leftovers = lambda: []
+    try:
+        return pg.HistogramLUTItem(fillHistogram=True, gradientPosition="right")
+    finally:
+        if scan is not None:
+            menu_module.find_mpl_leftovers = scan
+
+
 def stretched_lut(cmap_name: str, stretch: str, size: int = LUT_SIZE, alpha: bool = False) -> np.ndarray:
     """Lookup table (size, 3 or 4) uint8 showing ``colormap(stretch(t))`` for t linear in 0..1."""
     t = np.linspace(0.0, 1.0, size)

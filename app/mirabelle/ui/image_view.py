@@ -89,7 +89,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.addItem(self.colorbar, row=0, col=1)
         self.colorbar.setVisible(False)
 
-        self.histogram = pg.HistogramLUTItem(fillHistogram=True, gradientPosition="right")
+        self.histogram = display.histogram_lut_item()
         self.histogram.gradient.setColorMap(display.colormap(state.colormap))
         self.histogram.gradient.showTicks(False)
         self.histogram.gradient.setEnabled(False)
