@@ -29,6 +29,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-flags", action="store_true", help="export no flags even if some were painted")
     parser.add_argument("--recompute", action="store_true",
                         help="ignore maps cached for this cube and model (by the GUI or an interrupted run)")
+    parser.add_argument("--scheduler", metavar="ADDRESS|local[:N]", default=None,
+                        help="run the tiles on a Dask cluster: a scheduler address (tcp://host:8786) or "
+                             "local[:N] worker processes (needs pip install 'mirabelle[cluster]')")
 
 
 class ProgressBar:
@@ -107,6 +110,22 @@ def _predict_one(path, args, output_parent) -> dict:
     return summary
 
 
+def _outcomes(args):
+    """(cube, summary or MirabelleError) per cube, on the cluster with --scheduler, else here."""
+    from mirabelle.errors import MirabelleError
+
+    if args.scheduler:
+        from mirabelle.cluster.predict import predict_on_cluster
+
+        yield from predict_on_cluster(args, ProgressBar)
+        return
+    for path in args.cubes:
+        try:
+            yield path, _predict_one(path, args, args.output)
+        except MirabelleError as exc:
+            yield path, exc
+
+
 def run(args) -> int:
     import json
 
@@ -116,10 +135,11 @@ def run(args) -> int:
         raise MirabelleError(f"--binning must be a positive integer, found {args.binning}")
     failures = 0
     summaries = []
-    for path in args.cubes:
-        try:
-            summaries.append(_predict_one(path, args, args.output))
-        except MirabelleError as exc:
+    for path, outcome in _outcomes(args):
+        if isinstance(outcome, dict):
+            summaries.append(outcome)
+        else:
+            exc = outcome
             failures += 1
             where = "" if str(path) in str(exc) else f"{path}: "  # our messages usually name the file
             print(f"\nmirabelle predict: {where}{exc}", file=sys.stderr)

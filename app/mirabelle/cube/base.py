@@ -365,9 +365,7 @@ class Cube:
         Only one tile is held at a time, so memory stays bounded by the tile size.
         """
         channels = slice(0, self.nz) if band_cm1 is None else self.channels_in_band(band_cm1)
-        shape_xy = (self.nx, self.ny)
-        size = default_tile(self._chunk_xy, shape_xy) if tile is None else aligned_tile(tile, self._chunk_xy)
-        for xs, ys in tile_origins(shape_xy, size):
+        for xs, ys in self.tile_slices(tile):
             yield self._read_tile(xs, ys, channels)
 
     def read_tile(self, xs: slice, ys: slice, band_cm1: tuple[float, float] | None = None) -> Tile:
@@ -383,6 +381,12 @@ class Cube:
     def _read_tile(self, xs: slice, ys: slice, channels: slice) -> Tile:
         self._check_open()
         return Tile(x0=xs.start, y0=ys.start, data=self._read_block(xs, ys, channels), channels=channels)
+
+    def tile_slices(self, tile: tuple[int, int] | None = None) -> list[tuple[slice, slice]]:
+        """The ``(x slice, y slice)`` of every tile `iter_tiles` reads, x fastest, without reading."""
+        shape_xy = (self.nx, self.ny)
+        size = default_tile(self._chunk_xy, shape_xy) if tile is None else aligned_tile(tile, self._chunk_xy)
+        return list(tile_origins(shape_xy, size))
 
     def tile_axis_cm1(self, tile: Tile) -> np.ndarray:
         """Wavenumbers (cm⁻¹) of a tile's channels: (nband,) for a calibrated cube, else

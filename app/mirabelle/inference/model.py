@@ -42,6 +42,8 @@ class KinematicsModel:
         Taken from the card; ``sha256`` is the verified hash of the ONNX bytes.
     path : str or None
         The ONNX file on disk, ``None`` for a model read from package resources in a zip.
+    files : ModelFiles
+        The card and ONNX bytes the model was built from.
     axis_cm1 : ndarray (L,)
         The model's input wavenumber axis, cm⁻¹.
     threads : int
@@ -52,6 +54,7 @@ class KinematicsModel:
         import onnxruntime as ort
 
         self.card = files.card
+        self.files = files  # kept so the model can be shipped to other processes (cluster workers)
         self.name = str(files.card.get("name", Path(files.label).stem))
         self.version = str(files.card.get("version", ""))
         self.path = files.path
