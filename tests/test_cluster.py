@@ -1,7 +1,6 @@
 """`predict` on a Dask cluster: two local worker processes give the local run's maps bit for bit,
 a worker killed mid-run costs nothing but time, a stopped client resumes, a bad cube fails alone."""
 
-import argparse
 import os
 import shutil
 import signal
@@ -10,13 +9,15 @@ import sys
 import numpy as np
 import pytest
 from astropy.io import fits
+from optional_deps import require
 
-distributed = pytest.importorskip("distributed", reason="the cluster extra: pip install 'mirabelle[cluster]'")
+distributed = require("distributed", "cluster")
 
-from mirabelle.cli import main  # noqa: E402
+from mirabelle.cli import _build_parser, main  # noqa: E402
 from mirabelle.cluster.connect import Connection, parse_scheduler, unreadable_cubes  # noqa: E402
 from mirabelle.cluster.predict import plan_cube, predict_on_cluster  # noqa: E402
 from mirabelle.cluster.tile_queue import run_plans  # noqa: E402
+from mirabelle.commands.predict import _flags_for  # noqa: E402
 from mirabelle.cube import open_cube  # noqa: E402
 from mirabelle.errors import MirabelleError  # noqa: E402
 from mirabelle.inference.model import select_model  # noqa: E402
@@ -32,11 +33,11 @@ def client():
         yield dask_client
 
 
-def local_maps(path, binning=1):
+def local_maps(path, binning=1, vsys_kms=0.0):
     """The maps of today's local run (threads, onnxruntime on all cores)."""
     with open_cube(path) as cube:
         result = None
-        for result in run_cube(cube, select_model(cube), tile=TILE, binning=binning):
+        for result in run_cube(cube, select_model(cube), tile=TILE, binning=binning, vsys_kms=vsys_kms):
             pass
     return result.maps
 
@@ -49,13 +50,13 @@ def assert_maps_equal(found, expected):
 def test_two_cubes_on_two_workers_equal_the_local_run_bit_for_bit(client, synthetic_cube_path,
                                                                   synthetic_cube_uncalibrated_path):
     plans = [plan_cube(synthetic_cube_path, select_model, tile=TILE),
-             plan_cube(synthetic_cube_uncalibrated_path, select_model, binning=2, tile=TILE)]
+             plan_cube(synthetic_cube_uncalibrated_path, select_model, binning=2, tile=TILE, vsys_kms=-180.0)]
     events = list(run_plans(client, plans, window=3))
     assert [e.kind for e in events].count("tile") == 32
     assert [e.plan for e in events if e.kind == "done"] == plans
     assert events[-1].result is None and all(p.maps.complete for p in plans)
     assert_maps_equal(plans[0].maps, local_maps(synthetic_cube_path))
-    assert_maps_equal(plans[1].maps, local_maps(synthetic_cube_uncalibrated_path, binning=2))
+    assert_maps_equal(plans[1].maps, local_maps(synthetic_cube_uncalibrated_path, binning=2, vsys_kms=-180.0))
 
 
 def test_a_cube_changed_under_the_workers_fails_alone(client, synthetic_cube_path, tmp_path):
@@ -82,9 +83,8 @@ def test_a_client_stopped_mid_run_resumes_from_the_computed_tiles(client, synthe
                                                                   monkeypatch, capsys):
     monkeypatch.setenv("MIRABELLE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr("mirabelle.cube.base.default_tile", lambda chunk, shape: TILE)
-    args = argparse.Namespace(cubes=[str(synthetic_cube_path)], output=str(tmp_path), binning=1, region=None,
-                              model=None, overwrite=False, no_extras=False, threads=None,
-                              scheduler=client.scheduler.address)
+    parser, _ = _build_parser("predict")
+    args = parser.parse_args([str(synthetic_cube_path), "-o", str(tmp_path), "--scheduler", client.scheduler.address])
     updates = []
 
     class Bar:
@@ -100,11 +100,11 @@ def test_a_client_stopped_mid_run_resumes_from_the_computed_tiles(client, synthe
             pass
 
     with pytest.raises(KeyboardInterrupt):
-        list(predict_on_cluster(args, lambda label: Bar(label, stop_after=5), stream=sys.stderr))
+        list(predict_on_cluster(args, lambda label: Bar(label, stop_after=5), _flags_for, sys.stderr))
     assert "run the same command again to resume" in capsys.readouterr().err
     assert not (tmp_path / "synthetic_sn3_priors").exists()
     del updates[:]
-    outcomes = list(predict_on_cluster(args, Bar, stream=sys.stderr))
+    outcomes = list(predict_on_cluster(args, Bar, _flags_for, sys.stderr))
     assert "resuming, 31% already computed" in capsys.readouterr().err  # 5 of 16 tiles
     assert len(updates) == 11 and isinstance(outcomes[0][1], dict)
     assert main(["predict", str(synthetic_cube_path), "-o", str(tmp_path / "local")]) == 0

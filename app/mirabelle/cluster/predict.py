@@ -24,7 +24,8 @@ CHECKPOINT_S = 60.0
 
 
 def plan_cube(path, model: Callable, binning: int = 1, region_file: str | None = None,
-              tile: tuple[int, int] | None = None, check_output: Callable | None = None) -> CubePlan:
+              tile: tuple[int, int] | None = None, check_output: Callable | None = None,
+              flags_for: Callable | None = None, vsys_kms: float = 0.0) -> CubePlan:
     """Open ``path`` and plan it: the model, the tiles, and the maps (resumed from the cache).
 
     Parameters
@@ -34,7 +35,9 @@ def plan_cube(path, model: Callable, binning: int = 1, region_file: str | None =
     binning : N of the N × N averaging.
     region_file : DS9 region file; pixels outside are skipped.
     tile : (tx, ty) pixels, default the runner's.
-    check_output : callable(cube), raising when the outputs cannot be written.
+    check_output : callable(cube, flags), raising when the outputs cannot be written.
+    flags_for : callable(path, cube) → (flag mask or None, its source): the flags to export.
+    vsys_kms : systemic velocity (km/s), as ``run_cube``'s.
     """
     from mirabelle.cube import open_cube
     from mirabelle.inference.cache import load_maps
@@ -44,8 +47,9 @@ def plan_cube(path, model: Callable, binning: int = 1, region_file: str | None =
     path = source.resolve()
     with open_cube(source) as cube:
         chosen = model(cube)
+        flags, flags_source = flags_for(source, cube) if flags_for is not None else (None, None)
         if check_output is not None:
-            check_output(cube)
+            check_output(cube, flags)
         region = region_mask_from_file(region_file, cube) if region_file else None
         maps = load_maps(path, chosen.sha256, binning, region)
         if maps is None or maps.shape != (cube.nx, cube.ny):
@@ -58,7 +62,8 @@ def plan_cube(path, model: Callable, binning: int = 1, region_file: str | None =
             maps.done[outside] = True
         if region is not None and not region.any():
             raise MirabelleError(f"{path}: expected pixels to compute, found none.")
-        return CubePlan(str(path), chosen, maps, cube.tile_slices(tile), binning, region)
+        return CubePlan(str(path), chosen, maps, cube.tile_slices(tile), binning, region, float(vsys_kms), flags,
+                        flags_source)
 
 
 def save_checkpoint(plan: CubePlan) -> None:
@@ -82,10 +87,12 @@ def drop_checkpoint(plan: CubePlan) -> None:
         pass
 
 
-def predict_on_cluster(args, make_bar: Callable, stream=None) -> Iterator[tuple[str, dict | MirabelleError]]:
+def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = None,
+                       stream=None) -> Iterator[tuple[str, dict | MirabelleError]]:
     """Run ``mirabelle predict`` with ``args.scheduler``: yield (cube, summary or error) per cube.
 
-    ``make_bar(label)`` gives the progress bar of a cube (``update(result)``, ``finish(text)``).
+    ``make_bar(label)`` gives the progress bar of a cube (``update(result)``, ``finish(text)``);
+    ``flags_for(path, cube, args)`` the flags to export, as the local run's (``predict._flags_for``).
 
     Raises
     ------
@@ -109,9 +116,13 @@ def predict_on_cluster(args, make_bar: Callable, stream=None) -> Iterator[tuple[
                                  f"found filter '{cube.filter_name}'.")
         return models[args.model]
 
-    def check(cube):
+    def flags(path, cube):
+        return flags_for(path, cube, args) if flags_for is not None else (None, None)
+
+    def check(cube, flags):
         if not args.overwrite:
-            check_free(cube, output_dir(cube.path, args.output), extras=not args.no_extras)
+            check_free(cube, output_dir(cube.path, args.output), flags=flags, extras=not args.no_extras,
+                       remedy="--overwrite replaces them")
 
     connection = connect(args.scheduler)
     try:
@@ -120,7 +131,8 @@ def predict_on_cluster(args, make_bar: Callable, stream=None) -> Iterator[tuple[
         planned = []
         for path in args.cubes:
             try:
-                planned.append((str(path), plan_cube(path, choose, args.binning, args.region, check_output=check)))
+                planned.append((str(path), plan_cube(path, choose, args.binning, args.region, check_output=check,
+                                                     flags_for=flags)))
             except MirabelleError as exc:
                 yield str(path), exc
         problems = unreadable_cubes(connection, {plan.path: plan.stamp for _, plan in planned})
@@ -182,12 +194,14 @@ def _export(plan: CubePlan, last, args, bar) -> dict:
 
     out_dir = output_dir(plan.path, args.output)
     with open_cube(plan.path) as cube:
-        summary = write_priors(plan.maps, cube, out_dir, model_card=plan.model.card, overwrite=args.overwrite,
-                               extras=not args.no_extras)
+        summary = write_priors(plan.maps, cube, out_dir, flags=plan.flags, model_card=plan.model.card,
+                               overwrite=args.overwrite, extras=not args.no_extras)
     rate = last.spectra_per_s if last is not None else 0.0
     elapsed = last.elapsed_s if last is not None else 0.0
     summary.update(output_dir=str(out_dir), spectra_per_s=round(rate, 1), elapsed_s=round(elapsed, 3))
-    bar.finish(f"{summary['pixels']['valid']} valid priors, {rate:.0f} spectra/s, {elapsed:.1f} s -> {out_dir}")
+    flagged = f", {int(plan.flags.sum())} flagged pixels from {plan.flags_source}" if plan.flags is not None else ""
+    bar.finish(f"{summary['pixels']['valid']} valid priors{flagged}, {rate:.0f} spectra/s, {elapsed:.1f} s "
+               f"-> {out_dir}")
     return summary
 
 

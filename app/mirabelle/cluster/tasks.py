@@ -19,6 +19,7 @@ import numpy as np
 from mirabelle.errors import CubeError
 from mirabelle.inference.model import KinematicsModel, ModelFiles
 from mirabelle.inference.runner import BAND_MARGIN_CHANNELS, _bin, _process, make_solver
+from mirabelle.lines import doppler_factor
 
 ONNX_THREADS = 1
 """onnxruntime threads per task: the worker's own threads run tiles in parallel."""
@@ -42,6 +43,7 @@ class TileTask:
     binning : N of the N × N averaging.
     batch : spectra per onnxruntime call.
     snr_threshold : Hα SNR under which ``NO_LINE`` is set.
+    vsys_kms : systemic velocity (km/s) the network sees each spectrum from.
     """
 
     cube_path: str
@@ -52,6 +54,7 @@ class TileTask:
     binning: int
     batch: int
     snr_threshold: float
+    vsys_kms: float = 0.0
 
 
 def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
@@ -86,18 +89,19 @@ def _model(files: ModelFiles) -> KinematicsModel:
     return _MODELS[key]
 
 
-def _cube_context(cube, model: KinematicsModel, stamp: tuple[int, int]) -> dict:
-    """Solver, FWHM map, band and model ranges of a cube, computed once per process."""
-    key = (str(cube.path), tuple(stamp), model.sha256)
+def _cube_context(cube, model: KinematicsModel, stamp: tuple[int, int], vsys_kms: float) -> dict:
+    """Solver, FWHM map, band and model ranges of a cube, computed once per process (as ``run_cube``)."""
+    key = (str(cube.path), tuple(stamp), model.sha256, vsys_kms)
     if key not in _CUBES:
         while len(_CUBES) >= _CUBES_KEPT:
             _CUBES.pop(next(iter(_CUBES)))
         ranges = model.card.get("ranges", {})
         base = cube.base_axis_cm1
         margin = BAND_MARGIN_CHANNELS * float(base[1] - base[0])
+        axis = model.axis_cm1 * float(doppler_factor(vsys_kms))  # observed wavenumbers of the model axis
         _CUBES[key] = {
-            "solver": make_solver(cube, model), "fwhm": cube.fwhm_map_cm1(),
-            "band": (float(model.axis_cm1[0]) - margin, float(model.axis_cm1[-1]) + margin),
+            "solver": make_solver(cube, model, vsys_kms), "fwhm": cube.fwhm_map_cm1(),
+            "band": (float(axis[0]) - margin, float(axis[-1]) + margin),
             "velocity_range": tuple(ranges.get("velocity_kms", (-np.inf, np.inf))),
             "broadening_range": tuple(ranges.get("broadening_kms", (0.0, np.inf))),
         }
@@ -127,7 +131,7 @@ def predict_tile(files: ModelFiles, task: TileTask) -> dict[str, np.ndarray]:
                         f"worker {worker_host()} (size or modification time differ).")
     model = _model(files)
     with open_cube(task.cube_path) as cube:
-        context = _cube_context(cube, model, task.stamp)
+        context = _cube_context(cube, model, task.stamp, float(task.vsys_kms))
         block = cube.read_tile(task.x_slice, task.y_slice, band_cm1=context["band"])
         tile_axis = cube.tile_axis_cm1(block)
     # The same inputs run_cube builds for a tile (binning anchored at the tile's origin).
@@ -144,7 +148,7 @@ def predict_tile(files: ModelFiles, task: TileTask) -> dict[str, np.ndarray]:
         values = data[selected]
         rows_axis = tile_axis[selected] if tile_axis.ndim == 3 else tile_axis
     return _process(values, rows_axis, fwhm[selected], model, context["solver"], task.batch,
-                    task.snr_threshold, context["velocity_range"], context["broadening_range"])
+                    task.snr_threshold, context["velocity_range"], context["broadening_range"], float(task.vsys_kms))
 
 
 def tile_selection(todo: np.ndarray, binning: int) -> np.ndarray:

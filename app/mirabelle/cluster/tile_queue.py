@@ -45,6 +45,8 @@ class CubePlan:
     tiles : (x slice, y slice) of every tile, from ``Cube.tile_slices``.
     binning : N of the N × N averaging.
     region : (nx, ny) bool of the pixels requested, or None (part of the cache key).
+    vsys_kms : systemic velocity (km/s), as ``run_cube``'s.
+    flags : (nx, ny) bool double-component flags to export, or None; ``flags_source`` their file.
     error : why the cube failed, once it has.
     """
 
@@ -54,6 +56,9 @@ class CubePlan:
     tiles: list[tuple[slice, slice]]
     binning: int = 1
     region: np.ndarray | None = None
+    vsys_kms: float = 0.0
+    flags: np.ndarray | None = None
+    flags_source: object = None
     error: MirabelleError | None = None
     stamp: tuple[int, int] = field(init=False)
     total: int = field(init=False)
@@ -128,7 +133,8 @@ def run_plans(client, plans: list[CubePlan], *, batch: int = DEFAULT_BATCH, snr_
             todo = ~plan.maps.done[xs, ys]
             if plan.error is not None or not todo.any():
                 continue
-            task = TileTask(plan.path, plan.stamp, xs, ys, todo.copy(), plan.binning, batch, snr_threshold)
+            task = TileTask(plan.path, plan.stamp, xs, ys, todo.copy(), plan.binning, batch, snr_threshold,
+                            plan.vsys_kms)
             key = f"mirabelle-{Path(plan.path).stem}-{index}-x{xs.start}-y{ys.start}-{run}"
             future = client.submit(predict_tile, shipped[plan.model.sha256], task, key=key, retries=retries,
                                    pure=False)

@@ -117,7 +117,7 @@ def _outcomes(args):
     if args.scheduler:
         from mirabelle.cluster.predict import predict_on_cluster
 
-        yield from predict_on_cluster(args, ProgressBar)
+        yield from predict_on_cluster(args, ProgressBar, _flags_for)
         return
     for path in args.cubes:
         try:
