@@ -20,8 +20,8 @@ from mirabelle.cluster.tile_queue import run_plans  # noqa: E402
 from mirabelle.commands.predict import _flags_for  # noqa: E402
 from mirabelle.cube import open_cube  # noqa: E402
 from mirabelle.errors import MirabelleError  # noqa: E402
-from mirabelle.inference.model import select_model  # noqa: E402
 from mirabelle.inference.runner import run_cube  # noqa: E402
+from mirabelle.session import choose_model  # noqa: E402
 
 TILE = (12, 10)  # 16 tiles of the 48 x 40 cubes, so a run has a middle to interrupt
 
@@ -37,7 +37,7 @@ def local_maps(path, binning=1, vsys_kms=0.0):
     """The maps of today's local run (threads, onnxruntime on all cores)."""
     with open_cube(path) as cube:
         result = None
-        for result in run_cube(cube, select_model(cube), tile=TILE, binning=binning, vsys_kms=vsys_kms):
+        for result in run_cube(cube, choose_model(cube), tile=TILE, binning=binning, vsys_kms=vsys_kms):
             pass
     return result.maps
 
@@ -49,8 +49,8 @@ def assert_maps_equal(found, expected):
 
 def test_two_cubes_on_two_workers_equal_the_local_run_bit_for_bit(client, synthetic_cube_path,
                                                                   synthetic_cube_uncalibrated_path):
-    plans = [plan_cube(synthetic_cube_path, select_model, tile=TILE),
-             plan_cube(synthetic_cube_uncalibrated_path, select_model, binning=2, tile=TILE, vsys_kms=-180.0)]
+    plans = [plan_cube(synthetic_cube_path, tile=TILE),
+             plan_cube(synthetic_cube_uncalibrated_path, binning=2, tile=TILE, vsys_kms=-180.0)]
     events = list(run_plans(client, plans, window=3))
     assert [e.kind for e in events].count("tile") == 32
     assert [e.plan for e in events if e.kind == "done"] == plans
@@ -62,7 +62,7 @@ def test_two_cubes_on_two_workers_equal_the_local_run_bit_for_bit(client, synthe
 def test_a_cube_changed_under_the_workers_fails_alone(client, synthetic_cube_path, tmp_path):
     doomed = tmp_path / "doomed.hdf5"
     shutil.copy(synthetic_cube_path, doomed)
-    plans = [plan_cube(doomed, select_model, tile=TILE), plan_cube(synthetic_cube_path, select_model, tile=TILE)]
+    plans = [plan_cube(doomed, tile=TILE), plan_cube(synthetic_cube_path, tile=TILE)]
     with open(doomed, "ab") as stream:  # now the workers see another file than the one planned
         stream.write(b"\0" * 16)
     events = list(run_plans(client, plans, window=2))
@@ -81,7 +81,6 @@ def test_a_cube_the_workers_cannot_read_is_named_with_the_reason(client, tmp_pat
 
 def test_a_client_stopped_mid_run_resumes_from_the_computed_tiles(client, synthetic_cube_path, tmp_path,
                                                                   monkeypatch, capsys):
-    monkeypatch.setenv("MIRABELLE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr("mirabelle.cube.base.default_tile", lambda chunk, shape: TILE)
     parser, _ = _build_parser("predict")
     args = parser.parse_args([str(synthetic_cube_path), "-o", str(tmp_path), "--scheduler", client.scheduler.address])
@@ -113,11 +112,14 @@ def test_a_client_stopped_mid_run_resumes_from_the_computed_tiles(client, synthe
     for found in written:
         expected = fits.getdata(tmp_path / "local" / "synthetic_sn3_priors" / found.name)
         assert np.array_equal(fits.getdata(found), expected, equal_nan=True), found.name
-    assert not list((tmp_path / "cache").glob("*.npz"))  # the finished cube's checkpoint is gone
+    del updates[:]
+    args.overwrite = True
+    outcomes = list(predict_on_cluster(args, Bar, _flags_for, sys.stderr))  # the finished maps are reused
+    assert outcomes[0][1]["reused_cache"] and not updates
 
 
 def test_a_worker_killed_mid_run_costs_only_time(client, synthetic_cube_path):
-    plan = plan_cube(synthetic_cube_path, select_model, tile=(6, 5))  # 64 tiles
+    plan = plan_cube(synthetic_cube_path, tile=(6, 5))  # 64 tiles
     before = client.run(os.getpid)
     killed = False
     for event in run_plans(client, [plan], window=2):

@@ -61,8 +61,6 @@ def _on_cluster(path, n_workers, client_times):
     from mirabelle.cluster import tile_queue
     from mirabelle.cluster.predict import plan_cube
     from mirabelle.cluster.tasks import TileTask, predict_tile
-    from mirabelle.inference.model import DEFAULT_BATCH, select_model
-    from mirabelle.inference.runner import SNR_THRESHOLD
 
     record = tile_queue._record
 
@@ -76,11 +74,11 @@ def _on_cluster(path, n_workers, client_times):
     try:
         with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                       dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-            plan = plan_cube(path, select_model)
+            plan = plan_cube(path, recompute=True)
             # Start-up, not work: imports, the model's session and the cube's solver, on every worker.
             xs, ys = plan.tiles[0]
             warm = TileTask(plan.path, plan.stamp, slice(xs.start, xs.start + 1), slice(ys.start, ys.start + 1),
-                            np.ones((1, 1), bool), 1, DEFAULT_BATCH, SNR_THRESHOLD)
+                            np.ones((1, 1), bool))
             client.run(predict_tile, plan.model.files, warm)
             with distributed.get_task_stream(client) as stream:
                 start = time.perf_counter()

@@ -1,10 +1,11 @@
 """`mirabelle predict --scheduler`: plan every cube, run all their tiles on the cluster, export.
 
-The client opens each cube only to plan it (model, output check, region, partial maps
-from the cache to resume) and again to write its priors; the workers read the data. Maps
-are checkpointed to the cache (atomically) every ``CHECKPOINT_S`` and whenever the run
-stops before a cube is finished (Ctrl-C, a failed cube), so the same command resumes
-from the tiles already computed. Exports are staged, so no half-written file is left.
+The client opens each cube only to plan it (the session's model choice, output check,
+region, maps from the session's cache: complete ones are reused, partial ones resumed)
+and again to write its priors; the workers read the data. Maps are stored in the cache
+(atomically) every ``CHECKPOINT_S``, when a cube ends and whenever the run stops (Ctrl-C,
+a failed cube), so the same command resumes from the tiles already computed, exactly as
+the local run does. Exports are staged, so no half-written file is left.
 """
 
 from __future__ import annotations
@@ -17,74 +18,63 @@ from pathlib import Path
 from mirabelle.cluster.tile_queue import CubePlan, run_plans
 from mirabelle.errors import MirabelleError
 from mirabelle.inference import maps as quality
-from mirabelle.inference.maps import KinematicMaps
-
-CHECKPOINT_S = 60.0
-"""Seconds between cache checkpoints of the maps of unfinished cubes."""
+from mirabelle.session.session import CHECKPOINT_S
 
 
-def plan_cube(path, model: Callable, binning: int = 1, region_file: str | None = None,
-              tile: tuple[int, int] | None = None, check_output: Callable | None = None,
-              flags_for: Callable | None = None, vsys_kms: float = 0.0) -> CubePlan:
+
+def plan_cube(path, model_name: str | None = None, binning: int = 1, region_file: str | None = None, *,
+              tile: tuple[int, int] | None = None, vsys_kms: float = 0.0, recompute: bool = False,
+              check_output: Callable | None = None, flags_for: Callable | None = None,
+              notify: Callable[[str], None] | None = None) -> CubePlan:
     """Open ``path`` and plan it: the model, the tiles, and the maps (resumed from the cache).
 
     Parameters
     ----------
     path : the cube file; its absolute path is what the workers open.
-    model : callable(cube) → KinematicsModel (the model choice, cached by the caller).
+    model_name : shipped model name or .onnx path; None picks by the cube's resolving power
+        (:func:`mirabelle.session.choose_model`, the local run's choice).
     binning : N of the N × N averaging.
     region_file : DS9 region file; pixels outside are skipped.
     tile : (tx, ty) pixels, default the runner's.
+    vsys_kms : systemic velocity (km/s), as ``run_cube``'s.
+    recompute : ignore maps cached for this cube, model and settings.
     check_output : callable(cube, flags), raising when the outputs cannot be written.
     flags_for : callable(path, cube) → (flag mask or None, its source): the flags to export.
-    vsys_kms : systemic velocity (km/s), as ``run_cube``'s.
+    notify : receives one-sentence messages of the cache (a stale file recomputed).
     """
     from mirabelle.cube import open_cube
     from mirabelle.inference.cache import load_maps
     from mirabelle.inference.region import region_mask_from_file
+    from mirabelle.inference.runner import new_maps
+    from mirabelle.session import choose_model
 
     source = Path(path)
-    path = source.resolve()
     with open_cube(source) as cube:
-        chosen = model(cube)
+        model = choose_model(cube, model_name, threads=1)  # the client only ships it
         flags, flags_source = flags_for(source, cube) if flags_for is not None else (None, None)
         if check_output is not None:
             check_output(cube, flags)
         region = region_mask_from_file(region_file, cube) if region_file else None
-        maps = load_maps(path, chosen.sha256, binning, region)
-        if maps is None or maps.shape != (cube.nx, cube.ny):
-            maps = KinematicMaps.empty(cube.nx, cube.ny, binning=binning, model_name=chosen.name,
-                                       model_version=chosen.version, model_sha256=chosen.sha256,
-                                       cube_path=str(path))
-        if region is not None:
+        if region is not None and not region.any():
+            raise MirabelleError(f"{source}: expected pixels to compute, found none.")
+        maps = None if recompute else load_maps(source, model.sha256, binning, region, vsys_kms, notify=notify)
+        maps = maps if maps is not None else new_maps(cube, model, binning)
+        if region is not None:  # as run_cube marks them
             outside = ~region & ~maps.done
             maps.quality[outside] |= quality.SKIPPED
             maps.done[outside] = True
-        if region is not None and not region.any():
-            raise MirabelleError(f"{path}: expected pixels to compute, found none.")
-        return CubePlan(str(path), chosen, maps, cube.tile_slices(tile), binning, region, float(vsys_kms), flags,
-                        flags_source)
+        return CubePlan(str(source.resolve()), model, maps, cube.tile_slices(tile), binning, region,
+                        float(vsys_kms), flags, flags_source)
 
 
-def save_checkpoint(plan: CubePlan) -> None:
-    """Store the plan's partial maps in the cache (errors ignored: the cache is an optimisation)."""
+def save_checkpoint(plan: CubePlan, notify: Callable[[str], None]) -> None:
+    """Store the plan's maps (partial or complete) in the cache, as the local run does."""
     from mirabelle.inference.cache import save_maps
 
     try:
-        save_maps(plan.maps, plan.path, plan.binning, plan.region)
-    except OSError:
-        pass
-
-
-def drop_checkpoint(plan: CubePlan) -> None:
-    """Forget a finished cube's checkpoint (its priors are on disk)."""
-    from mirabelle.inference.cache import cache_path
-
-    try:
-        cache_path(plan.path, plan.maps.model_sha256, plan.binning, plan.region).unlink(
-            missing_ok=True)
-    except OSError:
-        pass
+        save_maps(plan.maps, plan.path, plan.binning, plan.region, plan.vsys_kms)
+    except OSError as exc:  # the cache is an optimisation: a read-only folder costs a rerun
+        notify(f"could not cache the maps of {plan.path} ({exc}); a later run recomputes them.")
 
 
 def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = None,
@@ -101,20 +91,11 @@ def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = No
     """
     from mirabelle.cluster.connect import connect, unreadable_cubes
     from mirabelle.export.priors import check_free
-    from mirabelle.inference.model import load_model, select_model
 
     stream = stream or sys.stderr
-    models: dict = {}
 
-    def choose(cube):
-        if not args.model:
-            return select_model(cube, threads=1)
-        if args.model not in models:
-            models[args.model] = load_model(args.model, threads=1)
-        if not cube.is_sn3:
-            raise MirabelleError(f"{cube.path}: expected an SN3 cube for the kinematics models, "
-                                 f"found filter '{cube.filter_name}'.")
-        return models[args.model]
+    def notify(message: str) -> None:
+        stream.write(f"mirabelle predict: {message}\n")
 
     def flags(path, cube):
         return flags_for(path, cube, args) if flags_for is not None else (None, None)
@@ -126,13 +107,14 @@ def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = No
 
     connection = connect(args.scheduler)
     try:
-        stream.write(f"mirabelle predict: running on {connection.description}, "
-                     f"{connection.threads()} worker threads; dashboard: {connection.dashboard_link or 'none'}\n")
+        notify(f"running on {connection.description}, {connection.threads()} worker threads; "
+               f"dashboard: {connection.dashboard_link or 'none'}")
         planned = []
         for path in args.cubes:
             try:
-                planned.append((str(path), plan_cube(path, choose, args.binning, args.region, check_output=check,
-                                                     flags_for=flags)))
+                planned.append((str(path), plan_cube(path, args.model, args.binning, args.region,
+                                                     recompute=args.recompute, check_output=check, flags_for=flags,
+                                                     notify=notify)))
             except MirabelleError as exc:
                 yield str(path), exc
         problems = unreadable_cubes(connection, {plan.path: plan.stamp for _, plan in planned})
@@ -142,15 +124,17 @@ def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = No
                 yield path, MirabelleError(problems[plan.path])
                 continue
             if plan.maps.done.any() and not plan.maps.complete:
-                stream.write(f"{Path(path).name}: resuming, {plan.maps.fraction_done:.0%} already computed\n")
+                notify(f"{Path(path).name}: resuming, {plan.maps.fraction_done:.0%} already computed")
             plans.append(plan)
             sources[id(plan)] = path
-        yield from _drive(connection.client, plans, sources, args, make_bar, stream)
+        yield from _drive(connection.client, plans, sources, args, make_bar, notify)
     finally:
         connection.close()
 
 
-def _drive(client, plans, sources, args, make_bar, stream) -> Iterator[tuple[str, dict | MirabelleError]]:
+def _drive(client, plans, sources, args, make_bar, notify) -> Iterator[tuple[str, dict | MirabelleError]]:
+    """Run the plans, export each finished cube, checkpoint the others (also when stopped)."""
+    reused = {id(plan) for plan in plans if plan.finished}
     bars = {id(plan): make_bar(Path(plan.path).name) for plan in plans}
     last = {id(plan): None for plan in plans}
     checkpoint_at = time.monotonic() + CHECKPOINT_S
@@ -161,34 +145,32 @@ def _drive(client, plans, sources, args, make_bar, stream) -> Iterator[tuple[str
             if event.kind == "tile":
                 last[key] = event.result
                 bars[key].update(event.result)
-            elif event.kind == "failed":
-                open_plans.discard(key)
-                save_checkpoint(plan)
+                if time.monotonic() > checkpoint_at:
+                    for waiting in plans:
+                        if id(waiting) in open_plans and waiting.processed:
+                            save_checkpoint(waiting, notify)
+                    checkpoint_at = time.monotonic() + CHECKPOINT_S
+                continue
+            open_plans.discard(key)
+            if key not in reused:
+                save_checkpoint(plan, notify)  # complete maps are reused by the next run, partial ones resumed
+            if event.kind == "failed":
                 yield sources[key], event.error
-            else:
-                open_plans.discard(key)
-                try:
-                    summary = _export(plan, last[key], args, bars[key])
-                except MirabelleError as exc:
-                    save_checkpoint(plan)
-                    yield sources[key], exc
-                    continue
-                drop_checkpoint(plan)
-                yield sources[key], summary
-            if time.monotonic() > checkpoint_at:
-                for waiting in plans:
-                    if id(waiting) in open_plans and waiting.processed:
-                        save_checkpoint(waiting)
-                checkpoint_at = time.monotonic() + CHECKPOINT_S
+                continue
+            try:
+                yield sources[key], _export(plan, last[key], key in reused, args, bars[key])
+            except MirabelleError as exc:
+                yield sources[key], exc
     finally:
         for plan in plans:
             if id(plan) in open_plans and plan.processed:
-                save_checkpoint(plan)
-                stream.write(f"\n{Path(plan.path).name}: stopped at {plan.maps.fraction_done:.0%}; the computed "
-                             f"tiles are kept, run the same command again to resume.\n")
+                save_checkpoint(plan, notify)
+                notify(f"{Path(plan.path).name}: stopped at {plan.maps.fraction_done:.0%}; the computed tiles are "
+                       f"kept, run the same command again to resume.")
 
 
-def _export(plan: CubePlan, last, args, bar) -> dict:
+def _export(plan: CubePlan, last, reused: bool, args, bar) -> dict:
+    """Write a finished cube's priors (staged: all files or none) and finish its progress line."""
     from mirabelle.cube import open_cube
     from mirabelle.export.priors import write_priors
 
@@ -196,12 +178,14 @@ def _export(plan: CubePlan, last, args, bar) -> dict:
     with open_cube(plan.path) as cube:
         summary = write_priors(plan.maps, cube, out_dir, flags=plan.flags, model_card=plan.model.card,
                                overwrite=args.overwrite, extras=not args.no_extras)
-    rate = last.spectra_per_s if last is not None else 0.0
-    elapsed = last.elapsed_s if last is not None else 0.0
-    summary.update(output_dir=str(out_dir), spectra_per_s=round(rate, 1), elapsed_s=round(elapsed, 3))
+    summary.update(output_dir=str(out_dir), reused_cache=reused)
+    if last is not None:
+        summary.update(spectra_per_s=round(last.spectra_per_s, 1), elapsed_s=round(last.elapsed_s, 3))
+        how = f"{last.spectra_per_s:.0f} spectra/s, {last.elapsed_s:.1f} s on the cluster"
+    else:
+        how = "maps reused from the cache (--recompute to run again)"
     flagged = f", {int(plan.flags.sum())} flagged pixels from {plan.flags_source}" if plan.flags is not None else ""
-    bar.finish(f"{summary['pixels']['valid']} valid priors{flagged}, {rate:.0f} spectra/s, {elapsed:.1f} s "
-               f"-> {out_dir}")
+    bar.finish(f"{summary['pixels']['valid']} valid priors{flagged}, {how} -> {out_dir}")
     return summary
 
 

@@ -2,9 +2,10 @@
 
 Each tile task opens the cube file itself and closes it before returning (h5py handles
 cannot cross processes), reads only its tile and the model's band, runs the network and
-the line solve exactly as :func:`mirabelle.inference.runner.run_cube` does, and returns
-the per-spectrum results for the client to write. Per-process caches keep the loaded
-model and, per cube, its line solver and FWHM map, so a tile costs its read and compute.
+the line solve with the runner's own per-tile function
+(:func:`mirabelle.inference.runner.compute_tile`), and returns its output for the client to
+write. Per-process caches keep the loaded model and, per cube, its line solver and FWHM
+map, so a tile costs its read and compute.
 Qt-free and Dask-free: the functions are plain Python that Dask ships by reference.
 """
 
@@ -18,8 +19,7 @@ import numpy as np
 
 from mirabelle.errors import CubeError
 from mirabelle.inference.model import KinematicsModel, ModelFiles
-from mirabelle.inference.runner import BAND_MARGIN_CHANNELS, _bin, _process, make_solver
-from mirabelle.lines import doppler_factor
+from mirabelle.inference.runner import RunOptions, TileOutput, compute_tile, make_solver, model_band_cm1
 
 ONNX_THREADS = 1
 """onnxruntime threads per task: the worker's own threads run tiles in parallel."""
@@ -40,10 +40,7 @@ class TileTask:
         another file refuses it.
     x_slice, y_slice : the tile's pixels.
     todo : (tx, ty) bool, pixels still to compute (resume, region).
-    binning : N of the N × N averaging.
-    batch : spectra per onnxruntime call.
-    snr_threshold : Hα SNR under which ``NO_LINE`` is set.
-    vsys_kms : systemic velocity (km/s) the network sees each spectrum from.
+    options : the run's settings (binning, batch, SNR threshold, systemic velocity).
     """
 
     cube_path: str
@@ -51,10 +48,7 @@ class TileTask:
     x_slice: slice
     y_slice: slice
     todo: np.ndarray
-    binning: int
-    batch: int
-    snr_threshold: float
-    vsys_kms: float = 0.0
+    options: RunOptions = RunOptions()
 
 
 def file_stamp(path: str | os.PathLike) -> tuple[int, int]:
@@ -90,29 +84,18 @@ def _model(files: ModelFiles) -> KinematicsModel:
 
 
 def _cube_context(cube, model: KinematicsModel, stamp: tuple[int, int], vsys_kms: float) -> dict:
-    """Solver, FWHM map, band and model ranges of a cube, computed once per process (as ``run_cube``)."""
+    """Line solver, FWHM map and band of a cube, computed once per process (as ``run_cube``)."""
     key = (str(cube.path), tuple(stamp), model.sha256, vsys_kms)
     if key not in _CUBES:
         while len(_CUBES) >= _CUBES_KEPT:
             _CUBES.pop(next(iter(_CUBES)))
-        ranges = model.card.get("ranges", {})
-        base = cube.base_axis_cm1
-        margin = BAND_MARGIN_CHANNELS * float(base[1] - base[0])
-        axis = model.axis_cm1 * float(doppler_factor(vsys_kms))  # observed wavenumbers of the model axis
-        _CUBES[key] = {
-            "solver": make_solver(cube, model, vsys_kms), "fwhm": cube.fwhm_map_cm1(),
-            "band": (float(axis[0]) - margin, float(axis[-1]) + margin),
-            "velocity_range": tuple(ranges.get("velocity_kms", (-np.inf, np.inf))),
-            "broadening_range": tuple(ranges.get("broadening_kms", (0.0, np.inf))),
-        }
+        _CUBES[key] = {"solver": make_solver(cube, model, vsys_kms), "fwhm": cube.fwhm_map_cm1(),
+                       "band": model_band_cm1(cube, model, vsys_kms)}
     return _CUBES[key]
 
 
-def predict_tile(files: ModelFiles, task: TileTask) -> dict[str, np.ndarray]:
-    """Network + line solve for the pixels of ``task``: the runner's per-spectrum result dict.
-
-    Rows are the N × N blocks with any pixel to do, in C order of the binned tile
-    (``selected`` of :func:`tile_selection`), as ``run_cube`` computes them.
+def predict_tile(files: ModelFiles, task: TileTask) -> TileOutput:
+    """Network + line solve for the pixels ``task.todo`` of one tile: ``runner.compute_tile``'s output.
 
     Raises
     ------
@@ -131,26 +114,8 @@ def predict_tile(files: ModelFiles, task: TileTask) -> dict[str, np.ndarray]:
                         f"worker {worker_host()} (size or modification time differ).")
     model = _model(files)
     with open_cube(task.cube_path) as cube:
-        context = _cube_context(cube, model, task.stamp, float(task.vsys_kms))
-        block = cube.read_tile(task.x_slice, task.y_slice, band_cm1=context["band"])
-        tile_axis = cube.tile_axis_cm1(block)
-    # The same inputs run_cube builds for a tile (binning anchored at the tile's origin).
-    binning, todo = task.binning, task.todo
-    data = _bin(block.data, binning)
-    if tile_axis.ndim == 3:
-        tile_axis = _bin(tile_axis, binning)
-    fwhm = _bin(context["fwhm"][task.x_slice, task.y_slice], binning)
-    selected = tile_selection(todo, binning)
-    if selected.all():
-        values = data.reshape(-1, data.shape[-1])
-        rows_axis = tile_axis.reshape(-1, tile_axis.shape[-1]) if tile_axis.ndim == 3 else tile_axis
-    else:
-        values = data[selected]
-        rows_axis = tile_axis[selected] if tile_axis.ndim == 3 else tile_axis
-    return _process(values, rows_axis, fwhm[selected], model, context["solver"], task.batch,
-                    task.snr_threshold, context["velocity_range"], context["broadening_range"], float(task.vsys_kms))
-
-
-def tile_selection(todo: np.ndarray, binning: int) -> np.ndarray:
-    """(bx, by) bool: the N × N blocks of a tile holding any pixel to do (the rows computed)."""
-    return _bin(todo.astype(np.float32), binning) > 0
+        context = _cube_context(cube, model, task.stamp, float(task.options.vsys_kms))
+        tile = cube.read_tile(task.x_slice, task.y_slice, band_cm1=context["band"])
+        tile_axis = cube.tile_axis_cm1(tile)
+    return compute_tile(tile, tile_axis, context["fwhm"][task.x_slice, task.y_slice], task.todo, model,
+                        context["solver"], task.options)

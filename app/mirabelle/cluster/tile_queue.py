@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mirabelle.cluster.tasks import TileTask, file_stamp, predict_tile, tile_selection
+from mirabelle.cluster.tasks import TileTask, file_stamp, predict_tile
 from mirabelle.errors import MirabelleError
 from mirabelle.inference.maps import KinematicMaps, TileResult
 from mirabelle.inference.model import DEFAULT_BATCH, KinematicsModel
-from mirabelle.inference.runner import SNR_THRESHOLD, _write
+from mirabelle.inference.runner import SNR_THRESHOLD, RunOptions, TileOutput, write_tile
 
 TASK_RETRIES = 2
 """Re-runs of a tile whose task raised (a file system hiccup) before its cube is failed."""
@@ -133,29 +133,30 @@ def run_plans(client, plans: list[CubePlan], *, batch: int = DEFAULT_BATCH, snr_
             todo = ~plan.maps.done[xs, ys]
             if plan.error is not None or not todo.any():
                 continue
-            task = TileTask(plan.path, plan.stamp, xs, ys, todo.copy(), plan.binning, batch, snr_threshold,
-                            plan.vsys_kms)
+            options = RunOptions(binning=plan.binning, batch=batch, snr_threshold=snr_threshold,
+                                 vsys_kms=plan.vsys_kms)
+            task = TileTask(plan.path, plan.stamp, xs, ys, todo.copy(), options)
             key = f"mirabelle-{Path(plan.path).stem}-{index}-x{xs.start}-y{ys.start}-{run}"
             future = client.submit(predict_tile, shipped[plan.model.sha256], task, key=key, retries=retries,
                                    pure=False)
             if plan.started is None:
                 plan.started = time.perf_counter()
-            in_flight[future.key] = (future, plan, xs, ys, todo)
+            in_flight[future.key] = (future, plan, xs, ys)
             completed.add(future)
 
     top_up()
     try:
         for future in completed:
-            _, plan, xs, ys, todo = in_flight.pop(future.key)
+            _, plan, xs, ys = in_flight.pop(future.key)
             if plan.error is None:
                 try:
-                    results = future.result()
+                    output = future.result()
                 except Exception as exc:  # the worker's exception, KilledWorker or a cancellation
                     plan.error = _failure(plan, xs, ys, exc)
                     client.cancel([entry[0] for entry in in_flight.values() if entry[1] is plan])
                     yield Event("failed", plan, error=plan.error)
                 else:
-                    yield Event("tile", plan, result=_record(plan, results, xs, ys, todo))
+                    yield Event("tile", plan, result=_record(plan, output))
                     if plan.finished:
                         yield Event("done", plan)
             del future
@@ -164,18 +165,17 @@ def run_plans(client, plans: list[CubePlan], *, batch: int = DEFAULT_BATCH, snr_
         client.cancel([entry[0] for entry in in_flight.values()])
 
 
-def _record(plan: CubePlan, results: dict, xs: slice, ys: slice, todo: np.ndarray) -> TileResult:
-    """Write one tile's results into the plan's maps; the progress as the local runner reports it."""
-    selected = tile_selection(todo, plan.binning)
-    _write(plan.maps, results, selected, plan.binning, xs, ys, todo)
+def _record(plan: CubePlan, output: TileOutput) -> TileResult:
+    """Write one tile's output into the plan's maps; the progress as the local runner reports it."""
+    write_tile(plan.maps, output)
     plan.tiles_left -= 1
-    plan.processed += int(todo.sum())
-    plan.spectra += int(selected.sum())
+    plan.processed += int(output.todo.sum())
+    plan.spectra += output.spectra
     elapsed = time.perf_counter() - plan.started
     fraction = plan.processed / plan.total
     eta = elapsed * (1.0 - fraction) / fraction if fraction > 0 else float("inf")
-    return TileResult(x0=xs.start, y0=ys.start, nx=todo.shape[0], ny=todo.shape[1], maps=plan.maps,
-                      fraction=fraction, elapsed_s=elapsed, eta_s=eta, spectra=plan.spectra,
+    return TileResult(x0=output.x0, y0=output.y0, nx=output.todo.shape[0], ny=output.todo.shape[1],
+                      maps=plan.maps, fraction=fraction, elapsed_s=elapsed, eta_s=eta, spectra=plan.spectra,
                       spectra_per_s=plan.processed / elapsed if elapsed > 0 else 0.0)
 
 
