@@ -10,6 +10,7 @@ SHORTCUTS = [
     ("Ctrl+O", "Open a cube (replaces the one shown; its flags are saved first)"),
     ("Ctrl+Q", "Quit"),
     ("Click / arrow keys", "Select a pixel / move the selection (Shift: 10 pixels)"),
+    ("Ctrl+drag", "Move the selection with the mouse (the spectrum follows)"),
     ("Scroll, drag", "Zoom, pan the image"),
     ("Home", "Show the whole image"),
     ("V", "Show or hide the map overlay"),

@@ -25,17 +25,29 @@ Z_OVERLAY, Z_HINT, Z_FLAGS, Z_MARKER = 10, 15, 20, 30
 HINT_RGBA = (255, 0, 200, 110)
 
 
+SELECT_DRAG_MODIFIER = Qt.KeyboardModifier.ControlModifier
+"""Held during a left drag, the drag moves the selected pixel along instead of panning."""
+
+
 class _ImageViewBox(pg.ViewBox):
-    """A ViewBox that leaves left drags to the flag tools while a flag mode is on."""
+    """A ViewBox that leaves left drags to the flag tools while a flag mode is on, and reports
+    Ctrl+left drags (``select_dragged``, scene positions) instead of panning."""
+
+    select_dragged = Signal(object)
 
     def __init__(self, state: ViewState) -> None:
         super().__init__(lockAspect=True, invertY=False, enableMenu=False)
         self._state = state
 
     def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (Qt name)
-        if self._state.flag_mode != "off" and ev.button() == Qt.MouseButton.LeftButton:
-            ev.ignore()
-            return
+        if ev.button() == Qt.MouseButton.LeftButton:
+            if self._state.flag_mode != "off":
+                ev.ignore()
+                return
+            if ev.modifiers() & SELECT_DRAG_MODIFIER:
+                ev.accept()
+                self.select_dragged.emit(ev.scenePos())
+                return
         super().mouseDragEvent(ev, axis)
 
 
@@ -105,6 +117,7 @@ class ImageView(pg.GraphicsLayoutWidget):
 
         self.scene().sigMouseMoved.connect(self._on_view_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_view_mouse_clicked)
+        self.view_box.select_dragged.connect(self._on_view_select_dragged)
         self.histogram.sigLevelsChanged.connect(self._on_view_levels_changed)
         self.colorbar.sigLevelsChangeFinished.connect(self._on_view_overlay_levels)
 
@@ -296,6 +309,11 @@ class ImageView(pg.GraphicsLayoutWidget):
         pixel = self.pixel_at_scene(ev.scenePos())
         if pixel is not None:
             self.setFocus()
+            self.state.selected_pixel = pixel
+
+    def _on_view_select_dragged(self, scene_pos) -> None:
+        pixel = self.pixel_at_scene(scene_pos)
+        if pixel is not None and pixel != self.state.selected_pixel:
             self.state.selected_pixel = pixel
 
     def move_selection(self, dx: int, dy: int) -> None:
