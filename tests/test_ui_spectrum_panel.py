@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from mirabelle.lines import REST_NM, axis_cm1, line_position_cm1, model_spectrum, sinc_fwhm_cm1, solve_amplitudes
-from mirabelle.ui.spectrum_panel import SpectrumPanel, to_unit
-from mirabelle.ui.state import PixelData, ViewState
+from mirabelle.lines import REST_NM, axis_cm1, line_position_cm1, model_spectrum, sinc_fwhm_cm1
+from mirabelle.session.pixel import PixelResult, solved_pixel
+from mirabelle.ui.spectrum_format import to_unit
+from mirabelle.ui.spectrum_panel import SpectrumPanel
+from mirabelle.ui.state import ViewState
 
 VELOCITY, BROADENING = -180.0, 25.0
 
@@ -34,18 +36,25 @@ def panel(qtbot):
     return panel
 
 
+def show(panel, x, y, axis, values, kinematics, saliency, fwhm) -> PixelResult:
+    """What the window does with a click: the session's result, handed to the panel."""
+    data = solved_pixel(x, y, axis, values, kinematics, fwhm, saliency)
+    panel.set_pixel_data(data)
+    return data
+
+
 def test_items_hold_the_data_model_residual_and_lines(panel, spectrum):
     axis, values, fwhm = spectrum
-    panel.show_pixel(12, 34, axis, values, KINEMATICS, None, fwhm)
+    data = show(panel, 12, 34, axis, values, KINEMATICS, None, fwhm)
     x, y = panel.data_curve.getData()
     np.testing.assert_array_equal(x, axis)
     np.testing.assert_array_equal(y, values)
-    fit = solve_amplitudes(values[None, :], axis, -175.0, 22.0, fwhm)
+    assert np.nanstd(values - data.model) < 0.5  # the solver's model fits the spectrum (noise 0.3)
     mx, my = panel.model_curve.getData()
     assert len(mx) > len(axis) and np.all(np.diff(mx) > 0)  # oversampled around the lines...
-    np.testing.assert_allclose(np.interp(axis, mx, my), fit.model[0], rtol=1e-7, atol=1e-7)  # ...through the fit
+    np.testing.assert_allclose(np.interp(axis, mx, my), data.model, rtol=1e-7, atol=1e-7)  # ...through the fit
     rx, ry = panel.residual_curve.getData()
-    np.testing.assert_allclose(ry, values - fit.model[0])
+    np.testing.assert_allclose(ry, values - data.model)
     assert [line.label.format for line in panel.line_labels] == ["[NII]6548", "Hα", "[NII]6583", "[SII]6716",
                                                                  "[SII]6731"]
     halpha = panel.line_labels[1]
@@ -56,7 +65,7 @@ def test_saliency_below_a_quarter_is_hidden_and_points_sit_on_the_spectrum(panel
     axis, values, fwhm = spectrum
     points = np.array([14900.0, 15000.0, 15100.0, 15236.0, 15240.0])
     weights = np.array([0.1, 0.24, 0.25, 0.9, 0.6])
-    panel.show_pixel(1, 2, axis, values, KINEMATICS, (points, weights), fwhm)
+    show(panel, 1, 2, axis, values, KINEMATICS, (points, weights), fwhm)
     drawn = panel.saliency_scatter.data
     assert len(drawn) == 3
     assert sorted(drawn["x"]) == [15100.0, 15236.0, 15240.0]
@@ -68,7 +77,7 @@ def test_saliency_below_a_quarter_is_hidden_and_points_sit_on_the_spectrum(panel
 def test_unit_switch_nm_and_velocity_follow_the_state(panel, spectrum):
     axis, values, fwhm = spectrum
     state = panel.state
-    panel.show_pixel(1, 2, axis, values, KINEMATICS, (np.array([15236.0]), np.array([1.0])), fwhm)
+    show(panel, 1, 2, axis, values, KINEMATICS, (np.array([15236.0]), np.array([1.0])), fwhm)
     state.spectrum_unit = "nm"
     assert panel.unit_combo.currentData() == "nm"
     np.testing.assert_allclose(panel.data_curve.getData()[0], 1e7 / axis)
@@ -85,7 +94,7 @@ def test_unit_switch_nm_and_velocity_follow_the_state(panel, spectrum):
 
 def test_info_box_lists_kinematics_snr_fluxes_and_score(panel, spectrum):
     axis, values, fwhm = spectrum
-    panel.show_pixel(12, 34, axis, values, KINEMATICS, None, fwhm)
+    show(panel, 12, 34, axis, values, KINEMATICS, None, fwhm)
     text = panel.info_label.text()
     for expected in ("(12, 34)", "-175.0 ± 4.2 km/s", "22.0 ± 6.1 km/s", "31.5", "0.37", "[SII]6731", "Hα"):
         assert expected in text
@@ -98,7 +107,7 @@ def test_info_box_lists_kinematics_snr_fluxes_and_score(panel, spectrum):
 def test_pixel_data_from_the_main_window_without_amplitudes_draws_its_model(panel, spectrum):
     axis, values, fwhm = spectrum
     model = np.full(axis.shape, 1.0)
-    panel.set_pixel_data(PixelData(x=3, y=4, axis_cm1=axis, values=values, model=model, kinematics=None,
+    panel.set_pixel_data(PixelResult(x=3, y=4, axis_cm1=axis, values=values, model=model, kinematics=None,
                                    notes=["no instrumental line width for this pixel"]))
     np.testing.assert_array_equal(panel.model_curve.getData()[1], model)
     assert not panel.line_labels[0].isVisible()
@@ -108,7 +117,7 @@ def test_pixel_data_from_the_main_window_without_amplitudes_draws_its_model(pane
 
 def test_export_png_and_svg(panel, spectrum, tmp_path):
     axis, values, fwhm = spectrum
-    panel.show_pixel(1, 2, axis, values, KINEMATICS, None, fwhm)
+    show(panel, 1, 2, axis, values, KINEMATICS, None, fwhm)
     png = panel.export_image(tmp_path / "s.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = panel.export_image(tmp_path / "s.svg")
@@ -117,7 +126,7 @@ def test_export_png_and_svg(panel, spectrum, tmp_path):
 
 def test_refine_fits_velocity_and_broadening_from_the_prior(panel, spectrum, qtbot):
     axis, values, fwhm = spectrum
-    panel.show_pixel(1, 2, axis, values, KINEMATICS, None, fwhm)
+    show(panel, 1, 2, axis, values, KINEMATICS, None, fwhm)
     assert panel.refine_button.isEnabled()
     with qtbot.waitSignal(panel.refined, timeout=30000) as blocker:
         panel.refine_button.click()

@@ -125,6 +125,63 @@ def compute_pixel(cube, x: int, y: int, model: KinematicsModel | None, solver, m
     return result
 
 
+def solved_pixel(x: int, y: int, axis_cm1, values, kinematics: dict | None, fwhm_cm1: float | None,
+                 saliency: tuple | None = None) -> PixelResult:
+    """A click result for a given spectrum and kinematics (no cube, no network): the lines solved
+    by the maps' :class:`~mirabelle.inference.linefit.LineSolver` at ``kinematics`` (keys of
+    :data:`KINEMATIC_KEYS`, optionally ``snr_halpha`` and ``double_score``), for scripts and tests.
+
+    ``axis_cm1`` (cm⁻¹, sorted here) and ``values`` are the spectrum; ``saliency`` is
+    ``(axis_points_cm1, weights)``.
+    """
+    from mirabelle.inference.linefit import LineSolver
+
+    axis = np.asarray(axis_cm1, dtype=float)
+    order = np.argsort(axis)
+    axis, values = axis[order], np.asarray(values, dtype=float)[order]
+    result = PixelResult(x=int(x), y=int(y), axis_cm1=axis, values=values, fwhm_cm1=fwhm_cm1)
+    if saliency is not None:
+        result.saliency_axis_cm1 = np.asarray(saliency[0], dtype=float)
+        result.saliency_weights = np.asarray(saliency[1], dtype=float)
+    if not kinematics:
+        return result
+    result.kinematics = {key: float(kinematics[key]) for key in KINEMATIC_KEYS if key in kinematics}
+    result.snr_halpha, result.double_score = kinematics.get("snr_halpha"), kinematics.get("double_score")
+    v, b = result.kinematics.get("velocity_kms"), result.kinematics.get("broadening_kms")
+    if fwhm_cm1 is None or v is None or b is None or not (np.isfinite(v) and np.isfinite(b)) or axis.size < 2:
+        return result
+    step = (axis[-1] - axis[0]) / (axis.size - 1)
+    solver = LineSolver((step, step), (fwhm_cm1, fwhm_cm1), (min(v, -100.0) * 1.1, max(v, 100.0) * 1.1),
+                        (0.0, max(1.5 * b, 50.0)))
+    lines = solver.solve(values[None, :], axis[0], step, fwhm_cm1, np.array([v]), np.array([b]))
+    amplitudes, continuum = lines.amplitudes[0].astype(float), lines.continuum[0].astype(float)
+    if np.isfinite(amplitudes).all() and np.isfinite(continuum).all():
+        result.amplitudes, result.fluxes, result.continuum = amplitudes, lines.fluxes[0].astype(float), continuum
+        result.model = solver_model(axis, v, b, fwhm_cm1, amplitudes, continuum)
+        result.curve_axis_cm1, result.curve = oversampled_model(axis, result.model, v, b, fwhm_cm1, amplitudes,
+                                                                continuum)
+    return result
+
+
+def refine_pixel(result: PixelResult, components: int = 1) -> dict:
+    """Least-squares velocity and broadening of 1 or 2 components from the click's kinematics
+    (:func:`mirabelle.lines.fit.refine_fit`; ``model`` is on ``result.axis_cm1``)."""
+    from mirabelle.lines.fit import refine_fit
+
+    kinematics = result.kinematics or {}
+    return refine_fit(np.asarray(result.axis_cm1, dtype=float), np.asarray(result.values, dtype=float),
+                      velocity_kms=float(kinematics["velocity_kms"]), broadening_kms=float(kinematics["broadening_kms"]),
+                      fwhm_cm1=float(result.fwhm_cm1), components=int(components))
+
+
+def can_refine(result: PixelResult | None) -> bool:
+    """True when ``result`` has finite kinematics and a line width to refine from."""
+    kinematics = (result.kinematics or {}) if result is not None else {}
+    v, b = kinematics.get("velocity_kms"), kinematics.get("broadening_kms")
+    return (result is not None and result.fwhm_cm1 is not None and v is not None and b is not None
+            and bool(np.isfinite(v) and np.isfinite(b)))
+
+
 def _finite_or_none(value) -> float | None:
     value = float(value)
     return value if np.isfinite(value) else None

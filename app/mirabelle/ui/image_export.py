@@ -36,3 +36,26 @@ def save_scene_svg(scene_or_item, path: str | Path) -> Path:
     _fix_svg_exporter()
     exporters.SVGExporter(scene_or_item).export(str(path))
     return Path(path)
+
+
+def save_scene_image(scene, path: str | Path, width: int | None = None) -> Path:
+    """Save a pyqtgraph scene (or item) as PNG (``width`` pixels wide when given), or as SVG by
+    the suffix; raises ExportError with a sentence when nothing could be written."""
+    from mirabelle.errors import ExportError
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".svg":
+            save_scene_svg(scene if hasattr(scene, "views") else scene.scene(), path)
+        else:
+            import pyqtgraph.exporters as exporters
+
+            exporter = exporters.ImageExporter(scene)
+            if width is not None:
+                exporter.parameters()["width"] = int(width)
+            exporter.export(str(path))
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{path}: expected a writable image file, found {exc}.") from exc
+    if not path.exists():
+        raise ExportError(f"{path}: expected the image to be written, found no file.")
+    return path

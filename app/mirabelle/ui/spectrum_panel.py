@@ -1,12 +1,10 @@
-"""The spectrum of the selected pixel: data, the CNN-prior sincgauss model, residual, lines, saliency.
+"""The spectrum of the selected pixel: data, the prior model, residual, lines, saliency, an info box.
 
-:class:`SpectrumPanel` only draws what it is handed (:class:`~mirabelle.ui.state.PixelData`,
-read and solved off the GUI thread by the main window); :meth:`SpectrumPanel.show_pixel`
-is a convenience that solves the line amplitudes itself. The x axis follows
-``state.spectrum_unit``: wavenumber (cm⁻¹), wavelength (nm, ``1e7/σ``) or the velocity an
-Hα line would have at that wavenumber (km/s). The optional "Refine" button runs a 1- or
-2-component least-squares fit of velocity and broadening (:func:`mirabelle.lines.fit.refine_fit`,
-amplitudes solved linearly) in a worker thread and draws it beside the prior.
+:class:`SpectrumPanel` draws a :class:`~mirabelle.session.PixelResult` as it is (the session
+computed its model curve, fluxes and saliency off the GUI thread) and computes nothing. The
+x axis follows ``state.spectrum_unit``: wavenumber (cm⁻¹), wavelength (nm, ``1e7/σ``) or the
+velocity an Hα line would have at that wavenumber (km/s). The "Refine" button runs the core's
+:func:`~mirabelle.session.pixel.refine_pixel` in a worker and draws its fit beside the prior.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,79 +28,30 @@ from PySide6.QtWidgets import (
 )
 
 from mirabelle.errors import ExportError
-from mirabelle.lines import (
-    C_KMS,
-    LINE_LABELS,
-    LINE_NAMES,
-    REST_NM,
-    SN3_BAND_NM,
-    line_fluxes,
-    line_position_cm1,
-    model_spectrum,
-    solve_amplitudes,
-    velocity_from_position,
-)
-from mirabelle.lines.fit import refine_fit
-from mirabelle.ui.image_export import save_scene_svg
+from mirabelle.lines import LINE_LABELS, LINE_NAMES, REST_NM, SN3_BAND_NM, line_position_cm1
+from mirabelle.session.pixel import PixelResult, can_refine, refine_pixel
+from mirabelle.ui.image_export import save_scene_image
 from mirabelle.ui.plot_axes import opaque_grid_axes, put_axes_behind, settle
-from mirabelle.ui.state import SPECTRUM_UNITS, PixelData
-from mirabelle.ui.workers import FunctionTask
+from mirabelle.ui.spectrum_format import (
+    REFINED_RGB,
+    SALIENCY_MIN_WEIGHT,
+    UNIT_CHOICES,
+    UNIT_LABELS,
+    info_html,
+    saliency_brushes,
+    to_unit,
+)
+from mirabelle.ui.state import SPECTRUM_UNITS
+from mirabelle.ui.tasks import run_function
 
-SALIENCY_MIN_WEIGHT = 0.25
-"""Saliency points below this weight are not drawn (as in Rhea et al. 2020, Fig. 5)."""
-MODEL_OVERSAMPLING = 4
-UNIT_LABELS = {"cm1": "Wavenumber (cm⁻¹)", "nm": "Wavelength (nm)", "kms": "Velocity of Hα (km/s)"}
-UNIT_CHOICES = {"cm1": "cm⁻¹", "nm": "nm", "kms": "km/s (Hα)"}
 MODEL_RGB = (255, 127, 14)
-REFINED_RGB = (44, 160, 44)
 LINE_RGB = (31, 150, 180)
-_SALIENCY_CMAP = pg.colormap.get("plasma")
 LABEL_HEIGHTS = (0.84, 0.92, 0.84, 0.60, 0.52)
 """Heights of the line labels (fraction of the plot): above the peaks, staggered so close lines
 stay readable, the [SII] ones lower to clear the legend."""
 HEADROOM = 0.6
 """Extra y range above the data, as a fraction of its span: room for the legend and labels."""
 VELOCITY_HALF_WINDOW_KMS = 1500.0
-
-
-def to_unit(axis_cm1: np.ndarray, unit: str) -> np.ndarray:
-    """Wavenumbers (cm⁻¹) expressed in ``unit``: 'cm1', 'nm' (1e7/σ) or 'kms' (Hα velocity)."""
-    axis = np.asarray(axis_cm1, dtype=float)
-    if unit == "nm":
-        return 1e7 / axis
-    if unit == "kms":
-        return velocity_from_position(REST_NM["Halpha"], axis)
-    return axis
-
-
-
-_BRUSH_LEVELS = 16
-_brush_cache: list = []
-
-
-def _saliency_brushes(weights: np.ndarray) -> list:
-    """Brushes for saliency weights (0.25..1 → plasma 0..0.85), quantised to 16 shared colours.
-
-    Shared brushes let pyqtgraph render each symbol once instead of once per point.
-    """
-    if not _brush_cache:
-        colours = _SALIENCY_CMAP.map(np.linspace(0.0, 0.85, _BRUSH_LEVELS), mode="qcolor")
-        _brush_cache.extend(pg.mkBrush(c) for c in colours)
-    t = (np.asarray(weights, dtype=float) - SALIENCY_MIN_WEIGHT) / (1.0 - SALIENCY_MIN_WEIGHT)
-    levels = np.clip(np.rint(t * (_BRUSH_LEVELS - 1)), 0, _BRUSH_LEVELS - 1).astype(int)
-    return [_brush_cache[k] for k in levels]
-
-
-def _fmt(value, digits: int = 1) -> str:
-    if value is None or not np.isfinite(value):
-        return "–"
-    return f"{value:.{digits}f}"
-
-
-def _fmt_flux(value) -> str:
-    if value is None or not np.isfinite(value):
-        return "–"
-    return f"{value:.3g}"
 
 
 class SpectrumPanel(QWidget):
@@ -119,7 +68,7 @@ class SpectrumPanel(QWidget):
     def __init__(self, state=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.pixel_data: PixelData | None = None
+        self.pixel_data: PixelResult | None = None
         self._model_axis: np.ndarray | None = None  # cm⁻¹ of model_curve's points
         self._model_values: np.ndarray | None = None
         self._refined: dict | None = None
@@ -255,52 +204,17 @@ class SpectrumPanel(QWidget):
         self.reset_range()
 
     # input --------------------------------------------------------------------------------
-    def set_pixel_data(self, data: PixelData | None) -> None:
+    def set_pixel_data(self, data: PixelResult | None) -> None:
         """Draw one pixel (None clears). The panel keeps ``data`` as ``pixel_data``."""
         self.pixel_data = data
         self._refined = None
         self._refine_generation += 1
-        self._compute_model_curve()
+        self._take_model_curve()
         self._redraw()
         self.reset_range()
         self._update_info()
-        self.refine_button.setEnabled(self._can_refine())
+        self.refine_button.setEnabled(can_refine(self.pixel_data))
         settle(self.graphics.scene())
-
-    def show_pixel(self, x: int, y: int, axis_cm1, values, kinematics: dict | None = None,
-                   saliency: tuple | None = None, fwhm_cm1: float | None = None) -> PixelData:
-        """Draw a pixel from raw pieces, solving the line amplitudes here (GUI thread, ~ms).
-
-        kinematics: ``velocity_kms, broadening_kms`` (+ optional ``velocity_err_kms,
-        broadening_err_kms, snr_halpha`` (or ``snr``), ``double_score``, ``fluxes``);
-        saliency: ``(axis_points_cm1, weights)``; fwhm_cm1: instrumental sinc FWHM.
-        Returns the :class:`PixelData` drawn.
-        """
-        axis = np.asarray(axis_cm1, dtype=float)
-        values = np.asarray(values, dtype=float)
-        order = np.argsort(axis)
-        axis, values = axis[order], values[order]
-        data = PixelData(x=int(x), y=int(y), axis_cm1=axis, values=values, fwhm_cm1=fwhm_cm1)
-        if kinematics:
-            kin = dict(kinematics)
-            data.kinematics = kin
-            data.snr_halpha = kin.get("snr_halpha", kin.get("snr"))
-            data.double_score = kin.get("double_score")
-            if kin.get("fluxes") is not None:
-                data.fluxes = np.asarray(kin["fluxes"], dtype=float)
-            v, b = kin.get("velocity_kms"), kin.get("broadening_kms")
-            if fwhm_cm1 is not None and v is not None and b is not None and np.isfinite(v) and np.isfinite(b):
-                fit = solve_amplitudes(values[None, :], axis, v, b, fwhm_cm1)
-                data.model = fit.model[0]
-                data.amplitudes = fit.amplitudes[0, 0]
-                data.continuum = fit.continuum[0]
-                if data.fluxes is None:
-                    data.fluxes = np.asarray(line_fluxes(data.amplitudes, v, b, fwhm_cm1))
-        if saliency is not None:
-            data.saliency_axis_cm1 = np.asarray(saliency[0], dtype=float)
-            data.saliency_weights = np.asarray(saliency[1], dtype=float)
-        self.set_pixel_data(data)
-        return data
 
     # drawing ------------------------------------------------------------------------------------
     def _kinematics(self) -> tuple[float, float] | None:
@@ -313,46 +227,14 @@ class SpectrumPanel(QWidget):
             return None
         return float(v), float(b)
 
-    def _compute_model_curve(self) -> None:
-        """The model curve: oversampled around the lines when amplitudes are known, else as given.
-
-        Around each line (± 6 sinc FWHM + 4 gaussian sigmas) the model is evaluated
-        ``MODEL_OVERSAMPLING`` times per channel; elsewhere the model at the channels
-        (``data.model``) is drawn, so a click costs a few hundred profile samples.
-        """
+    def _take_model_curve(self) -> None:
+        """The model curve as the session made it: oversampled near the lines, else at the channels."""
         data = self.pixel_data
         self._model_axis = self._model_values = None
-        if data is None:
-            return
-        if data.curve is not None and data.curve_axis_cm1 is not None:  # drawn as the session computed it
-            self._model_axis = np.asarray(data.curve_axis_cm1, dtype=float)
-            self._model_values = np.asarray(data.curve, dtype=float)
-            return
-        kin = self._kinematics()
-        axis = np.asarray(data.axis_cm1, dtype=float)
-        coarse = None if data.model is None else np.asarray(data.model, dtype=float)
-        if (kin is None or data.amplitudes is None or data.continuum is None or data.fwhm_cm1 is None
-                or axis.size < 2):
-            if coarse is not None:
-                self._model_axis, self._model_values = axis, coarse
-            return
-        v, b = kin
-        if coarse is None:
-            coarse = model_spectrum(axis, v, b, data.fwhm_cm1, data.amplitudes, data.continuum)
-        centres = line_position_cm1(np.array([REST_NM[n] for n in LINE_NAMES]), v)
-        half_width = 6 * data.fwhm_cm1 + 4 * centres * b / C_KMS
-        fine = np.linspace(axis[0], axis[-1], MODEL_OVERSAMPLING * (axis.size - 1) + 1)
-        near = np.any(np.abs(fine[:, None] - centres[None, :]) < half_width[None, :], axis=1)
-        near_channels = np.any(np.abs(axis[:, None] - centres[None, :]) < half_width[None, :], axis=1)
-        fine = fine[near]
-        lines_only = model_spectrum(fine, v, b, data.fwhm_cm1, data.amplitudes, (0.0,))
-        # the continuum polynomial in the same variable as mirabelle.lines.model: (σ − centre)/half-span
-        t = (fine - 0.5 * (axis[0] + axis[-1])) / max(0.5 * (axis[-1] - axis[0]), 1e-12)
-        continuum = sum(c * t**k for k, c in enumerate(np.asarray(data.continuum, dtype=float)))
-        merged_axis = np.concatenate([axis[~near_channels], fine])
-        merged = np.concatenate([coarse[~near_channels], lines_only + continuum])
-        order = np.argsort(merged_axis, kind="stable")
-        self._model_axis, self._model_values = merged_axis[order], merged[order]
+        if data is not None and data.curve is not None:
+            self._model_axis, self._model_values = np.asarray(data.curve_axis_cm1), np.asarray(data.curve)
+        elif data is not None and data.model is not None:
+            self._model_axis, self._model_values = np.asarray(data.axis_cm1), np.asarray(data.model)
 
     def _redraw(self) -> None:
         data = self.pixel_data
@@ -450,7 +332,7 @@ class SpectrumPanel(QWidget):
             heights = np.zeros_like(points)
         order = np.argsort(weights)  # strongest drawn last, on top
         points, weights, heights = points[order], weights[order], heights[order]
-        brushes = _saliency_brushes(weights)
+        brushes = saliency_brushes(weights)
         self.saliency_scatter.setData(to_unit(points, unit), heights, brush=brushes, data=weights)
 
     def _draw_lines(self, unit: str) -> None:
@@ -464,56 +346,20 @@ class SpectrumPanel(QWidget):
             line.setVisible(True)
 
     def _update_info(self) -> None:
-        data = self.pixel_data
-        if data is None:
-            self.info_label.setText("<i>No pixel selected.</i>")
-            return
-        kin = data.kinematics or {}
-        rows = [f"<b>Pixel</b> ({data.x}, {data.y})"]
-        if data.ra_dec:
-            rows.append(data.ra_dec)
-        if kin:
-            rows.append(f"<b>Velocity</b> {_fmt(kin.get('velocity_kms'))} ± {_fmt(kin.get('velocity_err_kms'))} km/s")
-            rows.append(f"<b>Broadening σ</b> {_fmt(kin.get('broadening_kms'))} ± "
-                        f"{_fmt(kin.get('broadening_err_kms'))} km/s")
-        else:
-            rows.append("<i>No kinematics yet (inference not run here).</i>")
-        rows.append(f"<b>Hα SNR</b> {_fmt(data.snr_halpha)}")
-        rows.append(f"<b>Double score</b> {_fmt(data.double_score, 2)}")
-        if data.fluxes is not None:
-            fluxes = np.asarray(data.fluxes, dtype=float).reshape(-1)[:5]
-            rows.append("<b>Fluxes</b> <small>(units × cm⁻¹)</small>")
-            rows += [f"&nbsp;&nbsp;{LINE_LABELS[n]} {_fmt_flux(f)}" for n, f in zip(LINE_NAMES, fluxes)]
-        if self._refined is not None:
-            r = self._refined
-            comps = ", ".join(f"{v:.1f}" for v in r["velocity_kms"])
-            widths = ", ".join(f"{b:.1f}" for b in r["broadening_kms"])
-            rows.append(f"<span style='color: rgb{REFINED_RGB}'><b>Refined</b> v {comps} km/s, σ {widths} km/s</span>")
-        rows += [f"<i>{note}</i>" for note in data.notes]
-        self.info_label.setText("<br>".join(rows))
+        self.info_label.setText(info_html(self.pixel_data, self._refined))
 
     # refinement ----------------------------------------------------------------------------
-    def _can_refine(self) -> bool:
-        data = self.pixel_data
-        return data is not None and self._kinematics() is not None and data.fwhm_cm1 is not None
-
-    def refine(self, wait: bool = False) -> None:
-        """Fit ``components_spin`` components from the CNN prior in a worker thread; draws when done."""
-        if not self._can_refine():
+    def refine(self) -> None:
+        """Fit ``components_spin`` components from the prior in a worker thread; draws when done."""
+        if not can_refine(self.pixel_data):
             return
-        data = self.pixel_data
-        v, b = self._kinematics()
         self._refine_generation += 1
-        task = FunctionTask(refine_fit, dict(
-            axis_cm1=np.asarray(data.axis_cm1, dtype=float), values=np.asarray(data.values, dtype=float),
-            velocity_kms=v, broadening_kms=b, fwhm_cm1=float(data.fwhm_cm1),
-            components=self.components_spin.value()), tag=self._refine_generation)
-        task.signals.done.connect(self._on_refined)
-        task.signals.failed.connect(self._on_refine_failed)
-        self._refine_signals = task.signals  # keep the signals object alive until delivered
+        generation = self._refine_generation
         self.refine_button.setEnabled(False)
         self.refine_button.setText("Refining…")
-        QThreadPool.globalInstance().start(task)
+        run_function(refine_pixel, self.pixel_data, self.components_spin.value(),
+                     on_return=lambda result: self._on_refined(generation, result),
+                     on_error=lambda exc: self._on_refine_failed(generation, exc))
 
     def _on_refined(self, generation: int, result: dict) -> None:
         if generation != self._refine_generation:
@@ -536,21 +382,7 @@ class SpectrumPanel(QWidget):
     # export -----------------------------------------------------------------------------------------
     def export_image(self, path: str | Path) -> Path:
         """Save both plots as PNG (or SVG by the suffix); raises ExportError."""
-        path = Path(path)
-        try:
-            if path.suffix.lower() == ".svg":
-                save_scene_svg(self.graphics.scene(), path)
-            else:
-                import pyqtgraph.exporters as exporters
-
-                exporter = exporters.ImageExporter(self.graphics.scene())
-                exporter.parameters()["width"] = max(int(self.graphics.width()), 800)
-                exporter.export(str(path))
-        except OSError as exc:
-            raise ExportError(f"{path}: expected a writable image file, found {exc}.") from exc
-        if not path.exists():
-            raise ExportError(f"{path}: expected the plot image to be written, found no file.")
-        return path
+        return save_scene_image(self.graphics.scene(), path, width=max(int(self.graphics.width()), 800))
 
     def _ask_and_export(self) -> None:
         from mirabelle.ui.errors import show_error
