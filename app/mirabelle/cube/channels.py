@@ -91,7 +91,8 @@ class ChannelCache:
     Use `build` (a generator yielding the fraction done after each tile) once; then
     `channel_image(k)` returns channel k from the cache (None while the tiles are not all
     written, or for a channel outside the cached band). Thread safety: one object is
-    used by one builder thread and any number of readers; its lock serialises file access.
+    used by one builder thread and any number of readers; its lock serialises file access,
+    and after `close` (from any thread) the builder stops and reads return None.
     """
 
     def __init__(self, cube, folder: str | os.PathLike | None = None):
@@ -142,6 +143,8 @@ class ChannelCache:
                 return
             block = self.cube.read_block(xs, ys, self.channels)  # (tx, ty, nband)
             with self._lock:
+                if not self._file.id.valid:  # closed by another thread meanwhile
+                    return
                 self._file["channels"][:, xs, ys] = np.moveaxis(block, 2, 0)
                 self._done[index] = True
                 self._file["done"][index] = True
@@ -154,6 +157,8 @@ class ChannelCache:
         if not (self.complete and self.holds(channel)):
             return None
         with self._lock:
+            if not self._file.id.valid:
+                return None
             return self._file["channels"][channel - self.channels.start]
 
     def close(self) -> None:

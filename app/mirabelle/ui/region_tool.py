@@ -1,0 +1,231 @@
+"""Regions drawn on the image (circle, box, polygon, annulus) or loaded from DS9, with their
+spectrum recomputed live while a region is dragged, and pinned spectra for comparison.
+
+A region is a pyqtgraph ROI on the image view; its `regions` shape is in 0-based pixel
+coordinates whose integer values are pixel centres (the image item draws pixel (x, y) over
+[x, x+1] × [y, y+1], hence the half-pixel shift). Spectra are computed by
+`mirabelle.analysis.region_spectra` in a `LatestWorker`, changes throttled, newest winning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from mirabelle.analysis.region_spectra import regions_mask, region_spectrum, serialize_ds9, shape_mask
+from mirabelle.ui.latest_worker import LatestWorker
+
+SHAPES = ("circle", "box", "polygon", "annulus")
+THROTTLE_MS = 60
+PIN_COLOURS = ((31, 119, 180), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194))
+LIVE_RGB = (255, 170, 0)
+
+
+class AnnulusROI(pg.CircleROI):
+    """A circle ROI with an inner radius, a fixed fraction of the outer one."""
+
+    def __init__(self, pos, size, inner_fraction: float = 0.5, **kwargs) -> None:
+        super().__init__(pos, size, **kwargs)
+        self.inner_fraction = inner_fraction
+
+    def paint(self, painter, option, widget=None):  # noqa: D102 -- draws the hole too
+        super().paint(painter, option, widget)
+        r = self.boundingRect()
+        inner = r.adjusted(*(s * (1 - self.inner_fraction) / 2 for s in (r.width(), r.height())),
+                           *(-s * (1 - self.inner_fraction) / 2 for s in (r.width(), r.height())))
+        painter.drawEllipse(inner)
+
+
+def roi_to_region(roi):
+    """The `regions` pixel shape of a ROI (0-based pixel centres)."""
+    from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, PixCoord, PolygonPixelRegion,
+                         RectanglePixelRegion)
+
+    if isinstance(roi, pg.PolyLineROI):
+        points = [roi.mapToParent(handle["item"].pos()) for handle in roi.handles]
+        return PolygonPixelRegion(PixCoord([p.x() - 0.5 for p in points], [p.y() - 0.5 for p in points]))
+    pos, size = roi.pos(), roi.size()
+    centre = PixCoord(pos.x() + size.x() / 2 - 0.5, pos.y() + size.y() / 2 - 0.5)
+    if isinstance(roi, AnnulusROI):
+        return CircleAnnulusPixelRegion(centre, inner_radius=size.x() / 2 * roi.inner_fraction,
+                                        outer_radius=size.x() / 2)
+    if isinstance(roi, pg.CircleROI):
+        return CirclePixelRegion(centre, radius=size.x() / 2)
+    return RectanglePixelRegion(centre, width=size.x(), height=size.y())
+
+
+def region_to_roi(region, pen):
+    """A ROI drawing a `regions` pixel shape (circle, rectangle, polygon, circle annulus)."""
+    from regions import CircleAnnulusPixelRegion, CirclePixelRegion, PolygonPixelRegion, RectanglePixelRegion
+
+    if isinstance(region, PolygonPixelRegion):
+        return pg.PolyLineROI(list(zip(region.vertices.x + 0.5, region.vertices.y + 0.5)), closed=True, pen=pen)
+    cx, cy = region.center.x + 0.5, region.center.y + 0.5
+    if isinstance(region, CircleAnnulusPixelRegion):
+        r = region.outer_radius
+        return AnnulusROI((cx - r, cy - r), (2 * r, 2 * r), region.inner_radius / r, pen=pen)
+    if isinstance(region, CirclePixelRegion):
+        r = region.radius
+        return pg.CircleROI((cx - r, cy - r), (2 * r, 2 * r), pen=pen)
+    if isinstance(region, RectanglePixelRegion):
+        w, h = region.width, region.height
+        return pg.RectROI((cx - w / 2, cy - h / 2), (w, h), pen=pen)
+    return None
+
+
+def _compute(cube, shapes, mean: bool, name: str, *, stale, progress):
+    mask = regions_mask(shapes, (cube.nx, cube.ny), cube.wcs)
+    if stale():
+        return None
+    return region_spectrum(cube, mask, mean=mean, description=name, ds9_text=serialize_ds9(shapes),
+                           progress=progress)
+
+
+class RegionTool(QObject):
+    """Regions on an `ImageView`; their spectrum drawn on a spectrum `plot` (a pyqtgraph PlotItem).
+
+    ``spectrum_ready(RegionSpectrum)`` each time the live region's spectrum is recomputed;
+    ``failed(str)`` with the sentence when it cannot be.
+    """
+
+    spectrum_ready = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, image_view, plot, to_plot_x=None) -> None:
+        super().__init__()
+        self.image_view, self.plot = image_view, plot
+        self.to_plot_x = to_plot_x or (lambda axis: np.asarray(axis, dtype=float))
+        self.cube: Any = None
+        self.mean = True
+        self.rois: list = []
+        self.live = None  # the RegionSpectrum of the selected region
+        self.pinned: list[tuple[Any, pg.PlotDataItem]] = []
+        self.live_curve = pg.PlotDataItem([], [], pen=pg.mkPen(LIVE_RGB, width=2), name="Region")
+        plot.addItem(self.live_curve)
+        self.worker = LatestWorker()
+        self.worker.result.connect(self._on_result)
+        self.worker.failed.connect(lambda _g, exc: self.failed.emit(str(exc)))
+        self._timer = QTimer(self, singleShot=True, interval=THROTTLE_MS)
+        self._timer.timeout.connect(self._recompute)
+        self._selected = None
+
+    def set_cube(self, cube) -> None:
+        self.cube = cube
+        self.clear()
+
+    def add_shape(self, kind: str, centre: tuple[float, float] | None = None, size: float = 8.0):
+        """Draw a new ``kind`` region (in `SHAPES`) at ``centre`` (pixels; default the image centre)."""
+        from regions import (CircleAnnulusPixelRegion, CirclePixelRegion, PixCoord, PolygonPixelRegion,
+                             RectanglePixelRegion)
+
+        if self.cube is None:
+            return None
+        cx, cy = centre if centre is not None else (self.cube.nx / 2, self.cube.ny / 2)
+        r = size / 2
+        shape = {"circle": lambda: CirclePixelRegion(PixCoord(cx, cy), r),
+                 "box": lambda: RectanglePixelRegion(PixCoord(cx, cy), size, size * 0.75),
+                 "polygon": lambda: PolygonPixelRegion(PixCoord([cx - r, cx + r, cx], [cy - r, cy - r, cy + r])),
+                 "annulus": lambda: CircleAnnulusPixelRegion(PixCoord(cx, cy), r / 2, r)}[kind]()
+        return self.add_region(shape)
+
+    def add_region(self, region):
+        """Draw a `regions` shape (sky shapes are converted with the cube's WCS) and select it."""
+        from regions import SkyRegion
+
+        if isinstance(region, SkyRegion):
+            region = region.to_pixel(self.cube.wcs)
+        roi = region_to_roi(region, pg.mkPen(LIVE_RGB, width=2))
+        if roi is None:
+            self.failed.emit(f"expected a circle, box, polygon or annulus region, found {type(region).__name__}")
+            return None
+        self.image_view.view_box.addItem(roi)
+        roi.setZValue(40)
+        roi.sigRegionChanged.connect(lambda r=roi: self.select(r))
+        roi.sigClicked.connect(lambda r=roi, *_: self.select(r))
+        self.rois.append(roi)
+        self.select(roi)
+        return roi
+
+    def load_ds9(self, path) -> int:
+        """Add the shapes of a DS9 file; returns how many were drawn."""
+        from mirabelle.analysis.region_spectra import read_regions
+
+        drawn = [self.add_region(shape) for shape in read_regions(path)]
+        return sum(roi is not None for roi in drawn)
+
+    def ds9_text(self) -> str:
+        """Every drawn region as DS9 text (image coordinates)."""
+        return serialize_ds9([roi_to_region(roi) for roi in self.rois])
+
+    def select(self, roi) -> None:
+        """Make ``roi`` the live region and recompute its spectrum (throttled)."""
+        self._selected = roi
+        self._timer.start()
+
+    def set_mean(self, mean: bool) -> None:
+        self.mean = bool(mean)
+        self._timer.start()
+
+    def _recompute(self) -> None:
+        if self.cube is None or self._selected is None:
+            return
+        region = roi_to_region(self._selected)
+        if not shape_mask(region, (self.cube.nx, self.cube.ny)).any():
+            self.failed.emit("the region lies outside the image")
+            return
+        name = f"{type(region).__name__.replace('PixelRegion', '').lower()} {len(self.rois)}"
+        self.worker.request(_compute, self.cube, [region], self.mean, name)
+
+    def _on_result(self, _generation: int, spectrum) -> None:
+        self.live = spectrum
+        self._draw(self.live_curve, spectrum)
+        self.live_curve.opts["name"] = self._label(spectrum)
+        self.spectrum_ready.emit(spectrum)
+
+    def _label(self, spectrum) -> str:
+        return f"{spectrum.description}: {spectrum.combine} of {spectrum.pixels} px"
+
+    def _draw(self, curve, spectrum) -> None:
+        finite = np.isfinite(spectrum.values)
+        curve.setData(self.to_plot_x(spectrum.axis_cm1)[finite], spectrum.values[finite])
+
+    def set_unit(self, to_plot_x) -> None:
+        """The spectrum plot changed its x unit: redraw every region curve."""
+        self.to_plot_x = to_plot_x
+        if self.live is not None:
+            self._draw(self.live_curve, self.live)
+        for spectrum, curve in self.pinned:
+            self._draw(curve, spectrum)
+
+    def pin(self):
+        """Keep the live spectrum on the plot in its own colour (with a legend entry)."""
+        if self.live is None:
+            return None
+        colour = PIN_COLOURS[len(self.pinned) % len(PIN_COLOURS)]
+        curve = pg.PlotDataItem([], [], pen=pg.mkPen(colour, width=1.5), name=f"pinned: {self._label(self.live)}")
+        self.plot.addItem(curve)
+        self._draw(curve, self.live)
+        self.pinned.append((self.live, curve))
+        return curve
+
+    def unpin(self, index: int) -> None:
+        spectrum, curve = self.pinned.pop(index)
+        self.plot.removeItem(curve)
+
+    def clear(self) -> None:
+        """Remove every region and pinned spectrum."""
+        for roi in self.rois:
+            self.image_view.view_box.removeItem(roi)
+        self.rois, self._selected, self.live = [], None, None
+        self.live_curve.setData([], [])
+        while self.pinned:
+            self.unpin(0)
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self.cube = None
+        self.worker.result.disconnect(self._on_result)
+        self.worker.stop()
