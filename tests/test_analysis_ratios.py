@@ -45,3 +45,25 @@ def test_brushed_box_selects_pixels_in_the_diagram():
     sii = np.array([[0.2, 0.4], [0.3, 0.9]])
     selected = select_in_ratio_box(nii, sii, (0.05, 0.6), (0.1, 0.5))
     np.testing.assert_array_equal(selected, [[True, True], [False, False]])
+
+
+def test_registry_ratio_maps_are_the_log_ratios_masked_by_halpha_snr():
+    from mirabelle.inference.maps import KinematicMaps
+    from mirabelle.session.registry import map_array
+
+    maps = KinematicMaps.empty(4, 3)
+    maps.done[:] = True
+    maps.velocity[:], maps.broadening[:] = -180.0, 20.0
+    maps.snr_halpha[:] = 10.0
+    maps.snr_halpha[0, 0] = 1.0
+    rng = np.random.default_rng(2)
+    maps.fluxes[:] = rng.uniform(0.5, 2.0, (4, 3, 5))
+    expected = diagnostic_maps(fluxes_by_line(maps.fluxes), {"Halpha": maps.snr_halpha})
+    np.testing.assert_allclose(map_array(maps, "log_nii_halpha"), np.log10(expected.nii_halpha), rtol=1e-5,
+                               equal_nan=True)
+    np.testing.assert_allclose(map_array(maps, "log_sii_halpha"), np.log10(expected.sii_halpha), rtol=1e-5,
+                               equal_nan=True)
+    np.testing.assert_allclose(map_array(maps, "sii_doublet"), expected.sii_doublet, rtol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(map_array(maps, "log_electron_density"),
+                               np.log10(expected.electron_density_cm3), rtol=1e-5, equal_nan=True)
+    assert np.isnan(map_array(maps, "log_nii_halpha")[0, 0])

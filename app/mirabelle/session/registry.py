@@ -89,6 +89,22 @@ def _flux_map(line: str, name: str | None = None) -> MapSpec:
                    description=f"{line} flux, cube units x cm-1")
 
 
+def _diagnostic(name: str, log: bool):
+    """A ratio of `mirabelle.analysis.ratios` (Hα-SNR masked) from the run's line fluxes, log10 when asked."""
+    def source(maps, window):
+        from mirabelle.analysis.ratios import RATIOS, electron_density_cm3, line_ratio
+
+        fluxes = {line: maps.fluxes[window + (i,)] for i, line in enumerate(LINE_NAMES)}
+        snr = {"Halpha": maps.snr_halpha[window]}
+        if name == "electron_density":
+            values = electron_density_cm3(line_ratio(fluxes, *RATIOS["sii_doublet"], snr))
+        else:
+            values = line_ratio(fluxes, *RATIOS[name], snr)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(values) if log else values
+    return source
+
+
 MAPS: tuple[MapSpec, ...] = (
     MapSpec("velocity", "Velocity (km/s)", "v", "km/s", _field("velocity"), colormap="coolwarm",
             stretch="centred", masked=True, export="velocity.fits", prior=True, error="velocity_err",
@@ -111,6 +127,16 @@ MAPS: tuple[MapSpec, ...] = (
     _flux_map("NII6583"),
     _flux_map("SII6716"),
     _flux_map("SII6731"),
+    MapSpec("log_nii_halpha", "log [NII]6583/Hα (dex)", "log N2", "dex", _diagnostic("nii_halpha", True),
+            colormap="RdBu_r", masked=True, digits=2, description="log10 [NII]6583/Halpha flux ratio"),
+    MapSpec("log_sii_halpha", "log [SII]6716+6731/Hα (dex)", "log S2", "dex", _diagnostic("sii_halpha", True),
+            colormap="RdBu_r", masked=True, digits=2, description="log10 ([SII]6716+6731)/Halpha flux ratio"),
+    MapSpec("sii_doublet", "[SII]6716/6731", "S2 ratio", "", _diagnostic("sii_doublet", False),
+            colormap="viridis", stretch=(0.4, 1.5), masked=True, digits=2,
+            description="[SII]6716/6731 flux ratio"),
+    MapSpec("log_electron_density", "log n_e [SII] (cm⁻³, 10⁴ K)", "log n_e", "dex(cm-3)",
+            _diagnostic("electron_density", True), colormap="magma", masked=True, digits=2,
+            description="log10 electron density from [SII]6716/6731 at 1e4 K (PyNeb)"),
 )
 MAP_NAMES: tuple[str, ...] = tuple(spec.name for spec in MAPS)
 _BY_NAME = {spec.name: spec for spec in MAPS}
