@@ -63,3 +63,17 @@ def test_a_modified_cube_misses_the_cache(tmp_path):
     first = cache_key(path)
     path.write_bytes(b"two!")
     assert cache_key(path) != first
+
+
+def test_one_channel_is_contiguous_in_the_cache_file(synthetic_cube_path, tmp_path, monkeypatch):
+    from mirabelle.cube import channels as module
+
+    monkeypatch.setattr(module, "CACHE_TILE", (16, 16))
+    with open_cube(synthetic_cube_path) as cube, ChannelCache(cube, tmp_path) as cache:
+        list(cache.build())
+        dataset = cache._file["channels"]
+        per_channel = len(cache.origins)
+        infos = [dataset.id.get_chunk_info(i) for i in range(2 * per_channel)]
+        assert [info.chunk_offset[0] for info in infos] == [0] * per_channel + [1] * per_channel
+        offsets = np.array([info.byte_offset for info in infos])
+        assert np.all(np.diff(offsets) == infos[0].size)  # back to back, channel after channel

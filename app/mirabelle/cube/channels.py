@@ -31,7 +31,7 @@ CACHE_TILE = (128, 128)
 channels, and the cache's chunk is one channel of it."""
 DIRECT_BLOCK_PIXELS = 512 * 512
 """Pixels per block when a channel image is read from the cube itself (progress steps)."""
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def cache_dir() -> Path:
@@ -85,6 +85,21 @@ def read_channel_image(cube, channel: int, progress: Callable[[float], None] | N
     return image
 
 
+def _create_channel_major(file, shape: tuple[int, int, int], chunks: tuple[int, int, int]) -> None:
+    """The ``channels`` dataset with every chunk allocated at creation, in chunk-index order:
+    one channel's chunks are then contiguous in the file, so a channel image is one
+    sequential read (chunks allocated as the tiles arrive would scatter it over the file).
+    Fill values are never written: creation is instant and the file grows as tiles land."""
+    import h5py
+    from h5py import h5d
+
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_chunk(chunks)
+    dcpl.set_alloc_time(h5d.ALLOC_TIME_EARLY)
+    dcpl.set_fill_time(h5d.FILL_TIME_NEVER)
+    h5d.create(file.id, b"channels", h5py.h5t.NATIVE_FLOAT, h5py.h5s.create_simple(shape), dcpl=dcpl)
+
+
 class ChannelCache:
     """A channel-major copy of a cube's in-band channels in an HDF5 file beside the other caches.
 
@@ -112,9 +127,8 @@ class ChannelCache:
             if "channels" not in self._file or self._file["channels"].shape != (nband, cube.nx, cube.ny):
                 for name in list(self._file):
                     del self._file[name]
-                tx, ty = min(self.tile[0], cube.nx), min(self.tile[1], cube.ny)
-                self._file.create_dataset("channels", shape=(nband, cube.nx, cube.ny), dtype=np.float32,
-                                          chunks=(1, tx, ty))
+                _create_channel_major(self._file, (nband, cube.nx, cube.ny),
+                                      (1, min(self.tile[0], cube.nx), min(self.tile[1], cube.ny)))
                 self._file.create_dataset("done", data=np.zeros(len(self.origins), bool))
                 self._file.attrs.update(cube=str(cube.path), first_channel=self.channels.start)
         except OSError as exc:
