@@ -12,6 +12,7 @@ from mirabelle.errors import ModelError
 from mirabelle.inference import cache
 from mirabelle.inference.maps import INVALID_BITS
 from mirabelle.session import MAP_NAMES, Session, choose_model, map_value
+from mirabelle.session.registry import map_array
 from mirabelle.synthetic import read_truth
 
 TILE = (16, 16)  # 48 x 40 cube: 3 x 3 tiles
@@ -166,5 +167,8 @@ def test_every_registry_map_reads_from_finished_maps(synthetic_cube_path, model_
     with _session(synthetic_cube_path, model_path) as session:
         list(session.run(tile=TILE))
         for name in MAP_NAMES:
+            if name == "log_electron_density":  # NaN beyond the [SII] low-density limit, as here
+                assert np.isfinite(map_array(session.maps, name)).any()
+                continue
             value = map_value(session.maps, name, 20, 17)
             assert value is not None and np.isfinite(value), name
