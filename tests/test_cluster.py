@@ -21,14 +21,14 @@ from mirabelle.commands.predict import _flags_for  # noqa: E402
 from mirabelle.cube import open_cube  # noqa: E402
 from mirabelle.errors import MirabelleError  # noqa: E402
 from mirabelle.inference.runner import run_cube  # noqa: E402
-from mirabelle.session import choose_model  # noqa: E402
+from mirabelle.session import Session, choose_model  # noqa: E402
 
 TILE = (12, 10)  # 16 tiles of the 48 x 40 cubes, so a run has a middle to interrupt
 
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as dask_client:
         yield dask_client
 
@@ -57,6 +57,15 @@ def test_two_cubes_on_two_workers_equal_the_local_run_bit_for_bit(client, synthe
     assert events[-1].result is None and all(p.maps.complete for p in plans)
     assert_maps_equal(plans[0].maps, local_maps(synthetic_cube_path))
     assert_maps_equal(plans[1].maps, local_maps(synthetic_cube_uncalibrated_path, binning=2, vsys_kms=-180.0))
+
+
+def test_a_session_runs_its_tiles_on_the_cluster_like_here(client, synthetic_cube_path):
+    with Session(synthetic_cube_path, vsys_kms=-180.0) as here, Session(synthetic_cube_path, vsys_kms=-180.0) as there:
+        assert len(list(here.run(use_cache=False, tile=TILE))) == 16
+        results = list(there.run(tile=TILE, scheduler=client.scheduler.address))
+        assert len(results) == 16 and results[-1].fraction == 1.0
+        assert_maps_equal(there.maps, here.maps)
+        assert not list(there.run(scheduler=client.scheduler.address)) and there.reused  # cached like a local run
 
 
 def test_a_cube_changed_under_the_workers_fails_alone(client, synthetic_cube_path, tmp_path):

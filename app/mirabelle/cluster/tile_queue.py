@@ -47,6 +47,7 @@ class CubePlan:
     region : (nx, ny) bool of the pixels requested, or None (part of the cache key).
     vsys_kms : systemic velocity (km/s), as ``run_cube``'s.
     flags : (nx, ny) bool double-component flags to export, or None; ``flags_source`` their file.
+    lock : held while a tile is written into ``maps`` (a session's snapshot sees whole tiles).
     error : why the cube failed, once it has.
     """
 
@@ -59,6 +60,7 @@ class CubePlan:
     vsys_kms: float = 0.0
     flags: np.ndarray | None = None
     flags_source: object = None
+    lock: object = None
     error: MirabelleError | None = None
     stamp: tuple[int, int] = field(init=False)
     total: int = field(init=False)
@@ -167,7 +169,7 @@ def run_plans(client, plans: list[CubePlan], *, batch: int = DEFAULT_BATCH, snr_
 
 def _record(plan: CubePlan, output: TileOutput) -> TileResult:
     """Write one tile's output into the plan's maps; the progress as the local runner reports it."""
-    write_tile(plan.maps, output)
+    write_tile(plan.maps, output, plan.lock)
     plan.tiles_left -= 1
     plan.processed += int(output.todo.sum())
     plan.spectra += output.spectra

@@ -101,7 +101,7 @@ class Session:
 
     # the whole-cube run -----------------------------------------------------------------
     def run(self, *, recompute: bool = False, use_cache: bool = True, region_mask: np.ndarray | None = None,
-            binning: int = 1, cancel=None, **runner_options) -> Iterator[TileResult]:
+            binning: int = 1, cancel=None, scheduler: str | None = None, **runner_options) -> Iterator[TileResult]:
         """The whole-cube run, one finished tile per yield (``runner.run_cube``'s results).
 
         Maps cached for this cube, model and settings are reused: complete ones yield
@@ -109,7 +109,9 @@ class Session:
         ``recompute`` ignores the cache (and replaces it); ``use_cache=False`` neither reads
         nor writes it. Whatever was reached is cached when the generator ends, stops or is
         closed, and every ``CHECKPOINT_S`` seconds on the way. ``cancel`` and
-        ``runner_options`` (tile, batch, workers, ...) go to ``run_cube``.
+        ``runner_options`` (tile, batch, workers, ...) go to ``run_cube``. ``scheduler`` (a Dask
+        scheduler address or ``local[:N]``, the ``[cluster]`` extra) computes the tiles on a
+        cluster (:func:`mirabelle.cluster.run.run_cube_on_cluster`), in the order they finish.
         """
         model = self.model
         cached = None
@@ -124,9 +126,9 @@ class Session:
         maps = self.maps
         last_saved = time.monotonic()
         try:
-            for result in runner.run_cube(self.cube, model, cancel=cancel, region_mask=region_mask,
-                                          binning=binning, maps=maps, lock=self._lock, vsys_kms=self.vsys_kms,
-                                          **runner_options):
+            for result in _run_function(scheduler)(self.cube, model, cancel=cancel, region_mask=region_mask,
+                                                   binning=binning, maps=maps, lock=self._lock,
+                                                   vsys_kms=self.vsys_kms, **runner_options):
                 yield result
                 if use_cache and time.monotonic() - last_saved > CHECKPOINT_S:
                     self._store(maps, binning, region_mask)
@@ -175,3 +177,14 @@ class Session:
         card = self._model.card if self._model is not None else None
         return write_priors(maps, self.cube, out_dir, flags=flags, model_card=card, overwrite=overwrite,
                             extras=extras)
+
+
+def _run_function(scheduler: str | None) -> Callable:
+    """``runner.run_cube``, or its cluster twin bound to ``scheduler`` (Dask imported only then)."""
+    if scheduler is None:
+        return runner.run_cube
+    from functools import partial
+
+    from mirabelle.cluster.run import run_cube_on_cluster
+
+    return partial(run_cube_on_cluster, scheduler=scheduler)
