@@ -6,7 +6,6 @@ from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -15,16 +14,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mirabelle.ui.number_field import NumberSpinBox
 from mirabelle.ui.state import COLORMAPS, MAP_LABELS, MAP_NAMES, STRETCHES, ViewState
 
 LIMIT_LABELS = {"minmax": "min / max", "99.5": "99.5 %", "zscale": "z-scale", "manual": "manual"}
 
 
-def _spin() -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(-1e15, 1e15)
-    box.setDecimals(3)
-    box.setKeyboardTracking(False)
+def _spin() -> NumberSpinBox:
+    """A limit field: any magnitude (flux-calibrated cubes are ~1e-17), typed or stepped."""
+    box = NumberSpinBox()
     box.setMinimumWidth(80)
     return box
 
