@@ -156,9 +156,11 @@ def test_double_score_hint_layer(qtbot, make_window, cube_path, tmp_path):
     window.hint_action.trigger()  # H
     assert window.state.flag_hint_visible
     hint = window.image_view.hint_item
-    assert hint.isVisible() and hint.image.shape[:2] == (window.cube.nx, window.cube.ny)
-    score = window.maps.double_score
-    assert (hint.image[..., 3] > 0).sum() == int((score >= 0.0).sum())
+    assert hint.isVisible() and window.image_view.hint_shadow.isVisible()
+    scored = np.argwhere(window.maps.double_score >= 0.0)  # outlined: the scored pixels' extent
+    bounds = hint.path().boundingRect()
+    assert (bounds.left(), bounds.top()) == tuple(float(v) for v in scored.min(axis=0))
+    assert (bounds.right(), bounds.bottom()) == tuple(float(v) + 1 for v in scored.max(axis=0))
     window.hint_action.trigger()
     assert not hint.isVisible()
 

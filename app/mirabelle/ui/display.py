@@ -86,6 +86,19 @@ def histogram_lut_item() -> pg.HistogramLUTItem:
             menu_module.find_mpl_leftovers = scan
 
 
+def mask_edges(mask_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pixel edges between a ``[x, y]`` bool mask's True and False pixels, as segment end
+    points for ``pg.arrayToQPath(xs, ys, connect="pairs")``: pixel (x, y) covers x..x+1, y..y+1."""
+    padded = np.pad(np.asarray(mask_xy, dtype=bool), 1)
+    across_x = padded[1:, 1:-1] != padded[:-1, 1:-1]  # edge x = i, from y = j to j + 1
+    ix, jy = np.nonzero(across_x)
+    across_y = padded[1:-1, 1:] != padded[1:-1, :-1]  # edge y = j, from x = i to i + 1
+    kx, ly = np.nonzero(across_y)
+    xs = np.concatenate([np.repeat(ix, 2), np.stack([kx, kx + 1], axis=1).ravel()]).astype(float)
+    ys = np.concatenate([np.stack([jy, jy + 1], axis=1).ravel(), np.repeat(ly, 2)]).astype(float)
+    return xs, ys
+
+
 def stretched_lut(cmap_name: str, stretch: str, size: int = LUT_SIZE, alpha: bool = False) -> np.ndarray:
     """Lookup table (size, 3 or 4) uint8 showing ``colormap(stretch(t))`` for t linear in 0..1."""
     t = np.linspace(0.0, 1.0, size)

@@ -15,14 +15,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPalette, QPen
-from PySide6.QtWidgets import QGraphicsRectItem, QWidget
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QWidget
 
 from mirabelle.ui import display
 from mirabelle.session.registry import auto_limits
 from mirabelle.ui.state import MAP_LABELS, ViewState
 
 Z_OVERLAY, Z_HINT, Z_FLAGS, Z_MARKER = 10, 15, 20, 30
-HINT_RGBA = (255, 0, 200, 110)
 
 
 SELECT_DRAG_MODIFIER = Qt.KeyboardModifier.ControlModifier
@@ -77,10 +76,10 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.overlay_item.setVisible(False)
         self.view_box.addItem(self.overlay_item, ignoreBounds=True)
 
-        self.hint_item = pg.ImageItem(axisOrder="col-major")
-        self.hint_item.setZValue(Z_HINT)
-        self.hint_item.setVisible(False)
-        self.view_box.addItem(self.hint_item, ignoreBounds=True)
+        # the double-score hint: outlines in white over black, visible on every colormap and
+        # leaving the overlay's colours (true to its colour bar) untouched inside
+        self.hint_shadow = self._hint_path(QColor(0, 0, 0, 230), 3.0)
+        self.hint_item = self._hint_path(QColor(255, 255, 255), 1.2)
 
         # the selection marker: a bright outline over a dark one, visible on any colormap
         self.marker_shadow = self._marker_rect(QColor(0, 0, 0, 200), 4.0)
@@ -146,6 +145,17 @@ class ImageView(pg.GraphicsLayoutWidget):
         rect.setVisible(False)
         self.view_box.addItem(rect, ignoreBounds=True)
         return rect
+
+    def _hint_path(self, color: QColor, width: float) -> QGraphicsPathItem:
+        item = QGraphicsPathItem()
+        pen = QPen(color)
+        pen.setCosmetic(True)  # the same width on screen at every zoom
+        pen.setWidthF(width)
+        item.setPen(pen)
+        item.setZValue(Z_HINT)
+        item.setVisible(False)
+        self.view_box.addItem(item, ignoreBounds=True)
+        return item
 
     # layers ---------------------------------------------------------------------------
     def add_layer(self, item, z: float = Z_FLAGS) -> None:
@@ -270,14 +280,16 @@ class ImageView(pg.GraphicsLayoutWidget):
     def _update_hint(self) -> None:
         score = self._hint_score
         if not self.state.flag_hint_visible or score is None:
+            self.hint_shadow.setVisible(False)
             self.hint_item.setVisible(False)
             return
         with np.errstate(invalid="ignore"):
             high = np.asarray(score) >= self.state.flag_hint_threshold
-        rgba = np.zeros(high.shape + (4,), dtype=np.uint8)
-        rgba[high] = HINT_RGBA
-        self.hint_item.setImage(rgba, autoLevels=False, levels=(0, 255))
-        self.hint_item.setVisible(True)
+        xs, ys = display.mask_edges(high)
+        path = pg.arrayToQPath(xs, ys, connect="pairs")
+        for item in (self.hint_shadow, self.hint_item):
+            item.setPath(path)
+            item.setVisible(True)
 
     # selection and mouse -------------------------------------------------------------
     def _on_model_selected_pixel(self, pixel) -> None:
