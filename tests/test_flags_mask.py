@@ -117,3 +117,19 @@ def test_set_data_checks_shape():
     flags = FlagMask(4, 3)
     with pytest.raises(FlagsError, match=r"\(4, 3\)"):
         flags.set_data(np.zeros((3, 4)))
+
+
+def test_a_region_is_erased_in_one_undo_step():
+    from mirabelle.flags import FlagMask
+
+    mask = FlagMask(30, 20)
+    mask.paint_disk(5, 5, 2)
+    mask.paint_disk(20, 12, 3)
+    first, second = mask.regions()
+    before = mask.data.copy()
+    assert mask.erase_region(second)
+    assert [r.n_pixels for r in mask.regions()] == [first.n_pixels]
+    assert not mask.data[20, 12] and mask.data[5, 5]
+    assert not mask.erase_region(second)  # stale: that region is gone
+    assert mask.undo()
+    assert (mask.data == before).all()

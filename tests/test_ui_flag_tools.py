@@ -295,3 +295,40 @@ def test_sigkill_right_after_flagging_loses_at_most_a_second(cube_path):
     assert path.exists(), f"no flags on disk {saved_within:.2f} s after painting"
     mask = load_mask(path, (60, 50))
     assert mask[20, 20] and mask[30, 25] and mask[25, 23]
+
+
+def test_region_list_jumps_deletes_and_shows_areas(view, cube_path, qtbot):
+    from astropy.wcs import WCS
+
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    wcs.wcs.cdelt = [-0.32 / 3600, 0.32 / 3600]  # SITELLE's 0.32″ pixels
+    wcs.wcs.crval = [23.46, 30.66]
+    layer = FlagLayer(view.view_box, view.state, parent=view)
+    layer.set_cube(cube_path, (NX, NY), wcs)
+    panel = FlagPanel(layer)
+    qtbot.addWidget(panel)
+    panel.show()
+    view.state.flag_mode = "brush"
+    view.state.brush_radius = 1
+    layer.paint_path([QPointF(10.5, 10.5)])
+    layer.paint_path([QPointF(40.5, 30.5), QPointF(45.5, 30.5)])
+    qtbot.waitUntil(lambda: panel.region_list.count() == 2, timeout=1000)
+    first, second = panel.regions
+    assert f"{second.n_pixels} px = {second.n_pixels * 0.1024:.4g} arcsec²" in panel.region_list.item(1).text()
+
+    view.view_box.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    panel.region_list.setFocus()
+    panel.region_list.setCurrentRow(0)
+    qtbot.keyClick(panel.region_list, Qt.Key.Key_Down)  # the arrow keys walk the regions
+    (x0, x1), (y0, y1) = view.view_box.viewRange()
+    assert x0 < 43 < x1 and y0 < 31 < y1
+    assert panel.delete_region_button.isEnabled()
+
+    qtbot.keyClick(panel.region_list, Qt.Key.Key_Delete)
+    assert panel.region_list.count() == 1 and panel.regions == [first]
+    assert not layer.flags.data[43, 30] and layer.flags.data[10, 10]
+    panel.actions_by_name["undo"].trigger()
+    qtbot.waitUntil(lambda: panel.region_list.count() == 2, timeout=1000)
+    assert layer.flags.data[43, 30]
+    layer.flush()

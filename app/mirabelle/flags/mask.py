@@ -221,20 +221,27 @@ class FlagMask:
             callback(box)
 
     # analysis -------------------------------------------------------------------------
+    def _labelled(self) -> tuple[np.ndarray, int, int, int] | None:
+        """4-connected labels of the flagged pixels' bounding box: (labels, n, x0, y0), or None."""
+        rows = np.flatnonzero(self._data.any(axis=1))
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(self._data.any(axis=0))
+        x0, y0 = int(rows[0]), int(cols[0])
+        labels, n = ndimage.label(self._data[x0:int(rows[-1]) + 1, y0:int(cols[-1]) + 1])
+        return labels, n, x0, y0
+
     def regions(self) -> list[FlagRegion]:
         """The connected (4-neighbour) groups of flagged pixels, in scan order of ``[x, y]``.
 
         Works on the bounding box of the flagged pixels and sums over them only, so a few
         flagged regions on a 2048² mask cost milliseconds.
         """
-        rows = np.flatnonzero(self._data.any(axis=1))
-        if rows.size == 0:
+        labelled = self._labelled()
+        if labelled is None:
             return []
-        cols = np.flatnonzero(self._data.any(axis=0))
-        x0, y0 = int(rows[0]), int(cols[0])
-        crop = self._data[x0:int(rows[-1]) + 1, y0:int(cols[-1]) + 1]
-        labels, n = ndimage.label(crop)
-        xs, ys = np.nonzero(crop)
+        labels, n, x0, y0 = labelled
+        xs, ys = np.nonzero(labels)
         which = labels[xs, ys]
         sizes = np.bincount(which, minlength=n + 1)
         sum_x = np.bincount(which, weights=xs, minlength=n + 1)
@@ -245,6 +252,23 @@ class FlagMask:
             centroid = (float(sum_x[k] / sizes[k] + x0), float(sum_y[k] / sizes[k] + y0))
             out.append(FlagRegion(k, int(sizes[k]), box, centroid))
         return out
+
+    def erase_region(self, region: FlagRegion) -> bool:
+        """Unflag the pixels of ``region`` (one of :meth:`regions`, one undo step); False when the
+        mask changed since and no region with that label and box remains."""
+        labelled = self._labelled()
+        if labelled is None:
+            return False
+        labels, n, x0, y0 = labelled
+        bx0, bx1, by0, by1 = region.box
+        inside = x0 <= bx0 < bx1 <= x0 + labels.shape[0] and y0 <= by0 < by1 <= y0 + labels.shape[1]
+        if not (1 <= region.label <= n and inside):
+            return False
+        window = (slice(bx0, bx1), slice(by0, by1))
+        covered = labels[bx0 - x0:bx1 - x0, by0 - y0:by1 - y0] == region.label
+        if int(covered.sum()) != region.n_pixels:
+            return False
+        return self._apply(window, covered, False)
 
     # persistence (see mirabelle.flags.storage) --------------------------------------------
     def save(self, path: str | Path, wcs=None) -> Path:

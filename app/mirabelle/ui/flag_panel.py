@@ -109,8 +109,11 @@ class FlagPanel(QWidget):
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         self.region_list = QListWidget()
-        self.region_list.setToolTip("Click a region to centre the view on it")
-        self.region_list.setMinimumHeight(90)
+        self.region_list.setToolTip("Select a region to centre the view on it; Delete unflags it")
+        self.region_list.setMinimumHeight(72)
+        self.delete_region_button = QPushButton("Delete region")
+        self.delete_region_button.setToolTip("Unflag the selected region (Delete; undo with Ctrl+Z)")
+        self.delete_region_button.setEnabled(False)
         self.save_label = QLabel()
         self.save_label.setWordWrap(True)
         self.save_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -118,9 +121,10 @@ class FlagPanel(QWidget):
 
         self.export_mask_button = QPushButton("Export mask (FITS)…")
         self.export_regions_button = QPushButton("Export regions (DS9)…")
-        exports = QHBoxLayout()
-        exports.addWidget(self.export_mask_button)
-        exports.addWidget(self.export_regions_button)
+        exports = QGridLayout()  # one button a row: no label truncated at any window width
+        exports.addWidget(self.delete_region_button, 0, 0)
+        exports.addWidget(self.export_mask_button, 1, 0)
+        exports.addWidget(self.export_regions_button, 2, 0)
 
         tools = QGroupBox("Flag double components")
         grid = QGridLayout(tools)
@@ -163,6 +167,13 @@ class FlagPanel(QWidget):
         self.hint_check.toggled.connect(self._on_view_hint_visible)
         self.hint_spin.valueChanged.connect(self._on_view_hint_threshold)
         self.region_list.itemClicked.connect(self._on_view_region_clicked)
+        self.region_list.currentRowChanged.connect(self._on_view_region_selected)
+        self.delete_region_button.clicked.connect(self.delete_selected_region)
+        delete = QAction("Delete region", self.region_list)
+        delete.setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence(Qt.Key.Key_Backspace)])
+        delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.triggered.connect(self.delete_selected_region)
+        self.region_list.addAction(delete)
         self.export_mask_button.clicked.connect(self._ask_and_export_mask)
         self.export_regions_button.clicked.connect(self._ask_and_export_regions)
         self.state.flag_mode_changed.connect(self._on_model_flag_mode)
@@ -238,9 +249,21 @@ class FlagPanel(QWidget):
         self.state.brush_radius = min(max(r + direction * step, 0.5), 200.0)
 
     def _on_view_region_clicked(self, item: QListWidgetItem) -> None:
-        index = self.region_list.row(item)
+        self._on_view_region_selected(self.region_list.row(item))
+
+    def _on_view_region_selected(self, index: int) -> None:
+        """Centre the view on the selected region (click or arrow keys)."""
+        self.delete_region_button.setEnabled(0 <= index < len(self._regions))
         if 0 <= index < len(self._regions):
             self.layer.center_on_region(self._regions[index])
+
+    def delete_selected_region(self) -> None:
+        """Unflag the selected region (one undo step); the list refreshes after the edit."""
+        index = self.region_list.currentRow()
+        flags = self.layer.flags
+        if flags is not None and 0 <= index < len(self._regions) and flags.erase_region(self._regions[index]):
+            self.refresh_regions()
+            self.region_list.setCurrentRow(min(index, len(self._regions) - 1))
 
     # state -> view ------------------------------------------------------------------------
     def _on_model_flag_mode(self, mode: str) -> None:
@@ -272,10 +295,15 @@ class FlagPanel(QWidget):
         self._regions_timer.stop()
         flags = self.layer.flags
         self._regions = flags.regions() if flags is not None else []
-        self.region_list.clear()
-        for region in self._regions:
-            x, y = region.centroid
-            self.region_list.addItem(f"Region {region.label}: {region.n_pixels} px around ({x:.0f}, {y:.0f})")
+        pixel_arcsec2 = _pixel_area_arcsec2(self.layer.wcs)
+        with QSignalBlocker(self.region_list):  # rebuilding the list is no selection
+            self.region_list.clear()
+            for region in self._regions:
+                x, y = region.centroid
+                area = f"{region.n_pixels} px" + (f" = {region.n_pixels * pixel_arcsec2:.4g} arcsec²"
+                                                  if pixel_arcsec2 else "")
+                self.region_list.addItem(f"Region {region.label}: {area}, centre ({x:.0f}, {y:.0f})")
+        self.delete_region_button.setEnabled(False)
         if flags is None:
             self.summary_label.setText("Open a cube to flag pixels.")
         elif not self._regions:
@@ -332,3 +360,15 @@ class FlagPanel(QWidget):
             show_error(self, exc, "Export flags")
             return
         self.save_label.setText(f"Exported {written}")
+
+
+def _pixel_area_arcsec2(wcs) -> float | None:
+    """Sky area of one pixel in arcsec² from a celestial WCS, or None without one."""
+    if wcs is None:
+        return None
+    try:
+        from astropy.wcs.utils import proj_plane_pixel_area
+
+        return float(proj_plane_pixel_area(wcs.celestial)) * 3600.0 ** 2
+    except Exception:  # noqa: BLE001 - an odd WCS only loses the area in arcsec²
+        return None
