@@ -7,7 +7,7 @@ from mirabelle.ui.number_field import NumberSpinBox, format_number
 
 
 @pytest.mark.parametrize("value, text", [(1.2344e-17, "1.234e-17"), (0.0, "0"), (12.5, "12.5"),
-                                         (-800.0, "-800"), (3.0e7, "3e7"), (0.01234, "0.01234"),
+                                         (-800.0, "-800"), (3.0e7, "3e7"), (0.01234, "0.01234"), (28066.766, "28067"), (105.34, "105.3"), (1000.0, "1000"),
                                          (float("nan"), "nan")])
 def test_numbers_keep_their_significant_digits(value, text):
     assert format_number(value) == text

@@ -1,4 +1,4 @@
-"""`mirabelle screenshot` writes a PNG of the real window, at least 1280×800."""
+"""`mirabelle screenshot` writes a PNG of the real window, default 1400×900."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ def _size(text: str) -> tuple[int, int]:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1400x900, found {text!r}") from None
-    if width < 1280 or height < 800:
-        raise argparse.ArgumentTypeError(f"expected at least 1280x800, found {text}")
+    if width < 1024 or height < 600:  # the window is laid out for 1100x650 and up
+        raise argparse.ArgumentTypeError(f"expected at least 1024x600, found {text}")
     return width, height
 
 
@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="map to overlay: velocity, broadening, velocity_err, broadening_err, snr_halpha, "
                              "flux_halpha, double_score or none (default velocity)")
     parser.add_argument("--size", type=_size, default=(1400, 900), metavar="WxH",
-                        help="window size in pixels, at least 1280x800 (default 1400x900)")
+                        help="window size in pixels, at least 1024x600 (default 1400x900)")
     parser.add_argument("--stretch", default=None, help="linear, sqrt, log or asinh (default: asinh)")
     parser.add_argument("--model", default=None, metavar="NAME_OR_PATH",
                         help="kinematics model (shipped name or .onnx path); default: chosen by resolution")

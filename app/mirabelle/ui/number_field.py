@@ -20,8 +20,10 @@ def format_number(value: float, significant: int = SIGNIFICANT) -> str:
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if value == 0:
         return "0"
-    if 1e-3 <= abs(value) < 1e6:
-        return f"{value:.{significant}g}"
+    if 1e-3 <= abs(value) < 1e6:  # fixed point, e.g. 28067, 105.3, 0.01234
+        decimals = max(0, significant - 1 - math.floor(math.log10(abs(value))))
+        text = f"{value:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     mantissa, exponent = f"{value:.{significant - 1}e}".split("e")
     mantissa = mantissa.rstrip("0").rstrip(".")
     return f"{mantissa}e{int(exponent)}"
