@@ -315,7 +315,8 @@ def test_region_list_jumps_deletes_and_shows_areas(view, cube_path, qtbot):
     layer.paint_path([QPointF(40.5, 30.5), QPointF(45.5, 30.5)])
     qtbot.waitUntil(lambda: panel.region_list.count() == 2, timeout=1000)
     first, second = panel.regions
-    assert f"{second.n_pixels} px = {second.n_pixels * 0.1024:.4g} arcsec²" in panel.region_list.item(1).text()
+    assert f"2. {second.n_pixels} px ({second.n_pixels * 0.1024:.4g} arcsec²) at (42, 30)" == \
+        panel.region_list.item(1).text()
 
     view.view_box.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
     panel.region_list.setFocus()

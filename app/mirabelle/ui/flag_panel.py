@@ -111,6 +111,8 @@ class FlagPanel(QWidget):
         self.region_list = QListWidget()
         self.region_list.setToolTip("Select a region to centre the view on it; Delete unflags it")
         self.region_list.setMinimumHeight(72)
+        self.region_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.region_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.delete_region_button = QPushButton("Delete region")
         self.delete_region_button.setToolTip("Unflag the selected region (Delete; undo with Ctrl+Z)")
         self.delete_region_button.setEnabled(False)
@@ -300,9 +302,8 @@ class FlagPanel(QWidget):
             self.region_list.clear()
             for region in self._regions:
                 x, y = region.centroid
-                area = f"{region.n_pixels} px" + (f" = {region.n_pixels * pixel_arcsec2:.4g} arcsec²"
-                                                  if pixel_arcsec2 else "")
-                self.region_list.addItem(f"Region {region.label}: {area}, centre ({x:.0f}, {y:.0f})")
+                sky = f" ({region.n_pixels * pixel_arcsec2:.4g} arcsec²)" if pixel_arcsec2 else ""
+                self.region_list.addItem(f"{region.label}. {region.n_pixels} px{sky} at ({x:.0f}, {y:.0f})")
         self.delete_region_button.setEnabled(False)
         if flags is None:
             self.summary_label.setText("Open a cube to flag pixels.")
