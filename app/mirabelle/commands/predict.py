@@ -72,19 +72,38 @@ def _flags_for(path, cube, args):
     return load_mask(source, expected_shape=(cube.nx, cube.ny)), source
 
 
-def _predict_one(path, args, output_parent) -> dict:
+def output_folders(cubes, output_parent) -> list:
+    """``<stem>_priors`` per cube (beside it or under ``output_parent``); cubes whose folders
+    would coincide (same stem) get ``<stem>-2_priors``, ``-3``, ... in the order given."""
+    from pathlib import Path
+
+    folders, taken = [], set()
+    for cube in cubes:
+        cube = Path(cube)
+        parent = Path(output_parent) if output_parent else cube.parent
+        folder, number = parent / f"{cube.stem}_priors", 1
+        while str(folder.absolute()) in taken:
+            number += 1
+            folder = parent / f"{cube.stem}-{number}_priors"
+        taken.add(str(folder.absolute()))
+        folders.append(folder)
+    return folders
+
+
+def _predict_one(path, args, out_dir) -> dict:
     from pathlib import Path
 
     from mirabelle.errors import MirabelleError
     from mirabelle.export.priors import check_free
+    from mirabelle.export.staging import reserve
     from mirabelle.inference.region import region_mask_from_file
     from mirabelle.session import Session
 
     path = Path(path)
-    out_dir = (Path(output_parent) if output_parent else path.parent) / f"{path.stem}_priors"
     bar = ProgressBar(path.name)
     with Session(path, model_name=args.model, threads=args.threads,
-                 notify=lambda message: print(f"mirabelle predict: {message}", file=sys.stderr)) as session:
+                 notify=lambda message: print(f"mirabelle predict: {message}", file=sys.stderr)) as session, \
+            reserve(out_dir):  # locked, cleaned and known writable before the inference
         cube = session.cube
         session.model  # noqa: B018 - a model problem is reported before any file check
         flags, flags_source = _flags_for(path, cube, args)
@@ -119,9 +138,9 @@ def _outcomes(args):
 
         yield from predict_on_cluster(args, ProgressBar, _flags_for)
         return
-    for path in args.cubes:
+    for path, out_dir in zip(args.cubes, output_folders(args.cubes, args.output)):
         try:
-            yield path, _predict_one(path, args, args.output)
+            yield path, _predict_one(path, args, out_dir)
         except MirabelleError as exc:
             yield path, exc
 

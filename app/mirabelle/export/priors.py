@@ -173,7 +173,8 @@ def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dic
     second_offset = C_KMS / resolution
     estimate0 = np.where(valid, maps.velocity, np.nan).astype(np.float32)
 
-    with StagedFolder(out_dir, names, overwrite=overwrite) as staged:
+    every = export_names(cube, np.ones(1, bool), extras=True)  # an older export's files go with it
+    with StagedFolder(out_dir, names, overwrite=overwrite, owned=every) as staged:
         def fits_file(name, data, bunit, description, **extra):
             staged.write(name, _fits_bytes(data, cube, bunit, description, provenance, extra))
 

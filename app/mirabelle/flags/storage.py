@@ -11,6 +11,7 @@ from astropy.io import fits  # imported up front: the first autosave must not wa
 
 from mirabelle.atomic import clean_stale, create_exclusive, discard, temporary_path, write_atomic
 from mirabelle.errors import FlagsError
+from mirabelle.locking import OutputLock
 from mirabelle.orientation import map_from_fits, map_to_fits
 
 SIDECAR_SUFFIX = ".mirabelle-flags.fits"
@@ -37,11 +38,18 @@ def _fits_bytes(mask_xy: np.ndarray, wcs=None, extra: dict | None = None) -> byt
 def save_mask(path: str | Path, mask_xy: np.ndarray, wcs=None, fsync: bool = False) -> Path:
     """Write a ``[x, y]`` bool mask atomically as a uint8 FITS image (NAXIS1 = x, optional WCS).
 
-    Temporaries a killed writer left for this file are removed first.
+    Temporaries a killed writer left for this file are removed first; while another process
+    holds the file's lock (:func:`flags_lock`) an ExportError names it and nothing is written.
     """
     path = Path(path)
-    clean_stale(path.parent, target=path.name)
-    return write_atomic(path, _fits_bytes(mask_xy, wcs), fsync=fsync)
+    with flags_lock(path):
+        clean_stale(path.parent, target=path.name)
+        return write_atomic(path, _fits_bytes(mask_xy, wcs), fsync=fsync)
+
+
+def flags_lock(path: str | Path) -> OutputLock:
+    """The lock of a flag file: another process saving it meanwhile is refused with our pid."""
+    return OutputLock(path, f"the flag file {path}")
 
 
 def load_mask(path: str | Path, expected_shape: tuple[int, int] | None = None) -> np.ndarray:

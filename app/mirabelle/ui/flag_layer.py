@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem
 
 from mirabelle.errors import FlagsError, MirabelleError
 from mirabelle.flags import FlagMask, FlagRegion, autosave_path, find_saved
-from mirabelle.flags.storage import save_mask
+from mirabelle.flags.storage import flags_lock, save_mask
 
 Z_FLAGS = 20
 FLAG_RGB = (0, 229, 255)
@@ -54,6 +54,7 @@ class FlagAutosave(QObject):
         self.wcs = wcs
         self.last_saved: float | None = None
         self._dirty = False
+        self._hold = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -76,6 +77,8 @@ class FlagAutosave(QObject):
         if not self._dirty:
             return True
         try:
+            if self._hold is None:  # kept until detach: a second app on this cube is refused
+                self._hold = flags_lock(self.path).acquire()
             save_mask(self.path, self.flags.data, wcs=self.wcs)
         except MirabelleError as exc:
             self.failed.emit(str(exc))
@@ -88,6 +91,9 @@ class FlagAutosave(QObject):
     def detach(self) -> None:
         """Flush and stop listening to the mask."""
         self.flush()
+        if self._hold is not None:
+            self._hold.release()
+            self._hold = None
         if self._on_model_changed in self.flags.changed:
             self.flags.changed.remove(self._on_model_changed)
 
