@@ -147,6 +147,10 @@ class LineSolver:
         """
         values = np.asarray(values, dtype=np.float32)
         n, nchan = values.shape
+        # Work in units of the batch's largest value so that nothing but the amplitudes,
+        # fluxes and noise depends on the data's scale (flux-calibrated cubes hold ~1e-17).
+        unit = _data_scale(values)
+        values = values * np.float32(1.0 / unit)
         start = np.broadcast_to(np.asarray(start_cm1, dtype=np.float64), (n,))
         step = np.broadcast_to(np.asarray(step_cm1, dtype=np.float64), (n,))
         fwhm = np.broadcast_to(np.asarray(fwhm_cm1, dtype=np.float64), (n,))
@@ -201,6 +205,8 @@ class LineSolver:
         bad = ~np.isfinite(np.asarray(velocity_kms, dtype=np.float64)) | (used_a == 0)
         for array in (amplitudes, fluxes, noise, snr, score, offset, continuum):
             array[bad] = np.nan
+        for array in (amplitudes, fluxes, noise, continuum):
+            array *= np.float32(unit)
         return LineSolution(amplitudes, fluxes, noise, snr, edge_a | edge_b, score, offset, continuum)
 
     @staticmethod
@@ -249,13 +255,14 @@ class LineSolver:
         k_grid, row_grid = table.locate((shifted - start[:, None]) / step[:, None], ratio[:, None],
                                         (step / fwhm)[:, None])
         templates = table.gather(row_grid, first_channel[:, None] - k_grid, length)  # (N, G, L)
-        projection = np.einsum("ngl,nl->ng", templates, target)
-        norm = np.einsum("ngl,ngl->ng", templates, templates)
+        # (N, G) sums in float64: the score is a small difference of large χ² terms.
+        projection = np.einsum("ngl,nl->ng", templates, target).astype(np.float64)
+        norm = np.einsum("ngl,ngl->ng", templates, templates).astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             single = np.where((projection > 0) & (norm > 0), projection * projection / norm, 0.0).max(axis=1)
         # Cross products of the pairs, one einsum per grid separation (views, no copies).
         first, second = self.pairs
-        cross = np.empty(first.shape + (target.shape[0],), np.float32)
+        cross = np.empty(first.shape + (target.shape[0],), np.float64)
         for lag in np.unique(second - first):
             at_lag = np.flatnonzero(second - first == lag)
             products = np.einsum("ngl,ngl->gn", templates[:, :-lag], templates[:, lag:])
@@ -274,11 +281,19 @@ class LineSolver:
         # The second component is the fainter of the pair.
         fainter = np.where(a1[rows, best] < a2[rows, best], first[best], second[best])
         offset = self.grid_kms[fainter].astype(np.float32)
-        sigma2 = np.maximum(noise.astype(np.float64) ** 2, 1e-30)
+        sigma2 = np.maximum(noise.astype(np.float64) ** 2, 1e-30)  # spectra are in units of their maximum
         delta_aic = gain / sigma2 - 4.0
         score = (1.0 - np.exp(-0.5 * np.maximum(delta_aic, 0.0))).astype(np.float32)
         offset[gain <= 0] = np.nan
         return score, offset
+
+
+def _data_scale(values: np.ndarray) -> float:
+    """Largest finite absolute value of ``values`` (1.0 when there is none or it is 0)."""
+    if values.size == 0 or np.isnan(values).all():
+        return 1.0
+    largest = float(np.nanmax(np.abs(values)))
+    return largest if largest > 0 and np.isfinite(largest) else 1.0
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
