@@ -59,6 +59,8 @@ def describe(cube) -> str:
         ("deep frame", "stored" if cube.has_deep_frame else "absent (computed on demand)"),
         ("calibration map", "stored" if cube.has_calib_map else "absent"),
         ("flux calibration", "flambda stored" if cube.flambda is not None else "absent"),
+        ("units", _units_text(cube)),
+        ("barycentric corr.", _barycentric_text(cube)),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}" for name, value in rows]
@@ -66,6 +68,24 @@ def describe(cube) -> str:
     lines.append(f"{'warnings':<{width}}  {warnings[0]}")
     lines += [f"{'':<{width}}  {text}" for text in warnings[1:]]
     return "\n".join(lines)
+
+
+def _units_text(cube) -> str:
+    from mirabelle.cube.units import flux_units
+
+    units = flux_units(cube)
+    return f"values in {units.spectrum}, line fluxes in {units.line_flux} ({units.source})"
+
+
+def _barycentric_text(cube) -> str:
+    """The heliocentric correction, its date and target, or why it cannot be computed."""
+    from mirabelle.cube.heliocentric import barycentric_correction
+
+    correction, reason = barycentric_correction(cube)
+    if correction is None:
+        return f"unknown: {reason}"
+    return (f"{correction.velocity_kms:+.3f} km/s to add to observed velocities (CFHT, "
+            f"{correction.obstime_utc} UTC from {correction.time_source}; target from {correction.target_source})")
 
 
 def _num(value, fmt: str = "") -> str:

@@ -15,9 +15,10 @@ scales with ``corr`` in both (resampling moves lines, not their width).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -109,6 +110,8 @@ class Cube:
     base_axis_cm1 : (nz,) ascending wavenumbers (cm⁻¹) at the reference pixel.
     flambda : (nz,) flux calibration (erg/cm²/s/Å per count) or None.
     has_deep_frame, has_calib_map : whether the file stores them (usable shapes).
+    keywords : the file's attributes or header cards by key, as stored (observation date,
+        target, BUNIT...; read-only mapping).
     """
 
     def __init__(self, *, path: str | Path, file_format: str, shape: tuple[int, int, int],
@@ -118,7 +121,8 @@ class Cube:
                  exposure_time_s: float | None, calibrated: bool, project_name: str,
                  object_name: str, binning: int, wcs, warnings: list[str],
                  base_axis_cm1: np.ndarray, unit_axis_cm1: np.ndarray | None,
-                 flambda: np.ndarray | None, has_deep_frame: bool, has_calib_map: bool):
+                 flambda: np.ndarray | None, has_deep_frame: bool, has_calib_map: bool,
+                 keywords: Mapping[str, object] | None = None):
         self.path = Path(path)
         self.file_format = file_format
         self.shape = tuple(int(n) for n in shape)
@@ -142,6 +146,7 @@ class Cube:
         self.flambda = None if flambda is None else _read_only(np.asarray(flambda, dtype=np.float64))
         self.has_deep_frame = has_deep_frame
         self.has_calib_map = has_calib_map
+        self.keywords = MappingProxyType(dict(keywords or {}))
         self._chunk_xy = chunk_xy
         # Uncalibrated cubes: axis of a pixel = corr(x, y) * unit axis (corr = 1).
         self._unit_axis_cm1 = None if unit_axis_cm1 is None else np.asarray(unit_axis_cm1, dtype=np.float64)

@@ -309,6 +309,6 @@ def _describe(hdu, path: Path) -> tuple[dict, bool]:
         project_name=params.text("project_name"), object_name=params.text("object_name"),
         binning=int(binning) if binning and binning >= 1 else binning_from_shape((nx, ny)),
         wcs=wcs, warnings=warnings, base_axis_cm1=base_axis, unit_axis_cm1=None, flambda=None,
-        has_deep_frame=False, has_calib_map=False,
+        has_deep_frame=False, has_calib_map=False, keywords=dict(header.items()),
     )
     return kwargs, reversed_

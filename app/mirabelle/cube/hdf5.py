@@ -280,6 +280,7 @@ def _describe(file, data, path: Path) -> dict:
         binning=int(binning) if binning and binning >= 1 else binning_from_shape((nx, ny)),
         wcs=wcs, warnings=warnings, base_axis_cm1=base_axis, unit_axis_cm1=unit_axis,
         flambda=flambda, has_deep_frame=has_deep_frame, has_calib_map=has_calib_map,
+        keywords=params.keywords,
     )
 
 

@@ -13,7 +13,8 @@ _GZIP_SIGNATURE = b"\x1f\x8b"
 
 
 def open_cube(path: str | Path) -> Cube:
-    """Open a SITELLE spectral cube read-only: ORB HDF5 (level ≥ 2) or 3-D FITS.
+    """Open a SITELLE spectral cube read-only: ORB HDF5 (level ≥ 2), 3-D FITS, or an ORB/ORCS
+    one-spectrum HDF5 file (as a 1 × 1 cube).
 
     Only metadata are read here; data are read on demand. Use as a context manager or
     call ``close()``.
@@ -38,7 +39,10 @@ def open_cube(path: str | Path) -> Cube:
         raise CubeError(f"{path} is empty: expected an HDF5 or FITS cube")
     if head == _HDF5_SIGNATURE or _is_hdf5_with_userblock(path):
         from mirabelle.cube.hdf5 import HDF5Cube
+        from mirabelle.cube.spectrum_file import OneSpectrumCube
 
+        if _holds_one_spectrum(path):
+            return _guarded(OneSpectrumCube, path, "an ORB one-spectrum file")
         return _guarded(HDF5Cube, path, "an ORB HDF5 cube")
     if head == _FITS_SIGNATURE:
         from mirabelle.cube.fits import FITSCube
@@ -59,6 +63,20 @@ def _guarded(reader, path: Path, what: str) -> Cube:
     except Exception as exc:  # noqa: BLE001 (the file is the cause; the sentence names it)
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CubeError(f"{path} cannot be read as {what}: its content is corrupt ({text})") from None
+
+
+def _holds_one_spectrum(path: Path) -> bool:
+    """True for ORB/ORCS one-spectrum files (1-D ``axis`` and ``data``); the cube reader reports
+    every other problem."""
+    import h5py
+
+    from mirabelle.cube.spectrum_file import is_one_spectrum_file
+
+    try:
+        with h5py.File(path, "r", locking=False) as file:
+            return is_one_spectrum_file(file)
+    except OSError:
+        return False
 
 
 def _is_hdf5_with_userblock(path: Path) -> bool:

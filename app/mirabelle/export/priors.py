@@ -17,13 +17,20 @@ Conventions of the written files
   the score found none; NaN elsewhere.
 * ``flags_double.fits`` (uint8, 1 = flagged) and ``flags_double.reg`` (DS9, sky coordinates).
 * With ``extras``: ``snr_halpha.fits``, ``double_score.fits``, ``quality.fits`` (bit flags,
-  see ``mirabelle.inference.maps``) and ``flux_<line>.fits`` (cube units × cm⁻¹), NaN where unknown.
+  see ``mirabelle.inference.maps``) and ``flux_<line>.fits`` in the cube's physical unit
+  (erg/cm²/s for flux-calibrated cubes, summed counts otherwise: ``mirabelle.cube.units``),
+  NaN where unknown; ``velocity_helio.fits`` (barycentric frame) when the cube's date and
+  target give the correction.
+* Velocities are in the observed frame (what ORCS expects). Every FITS carries ``VSYS``
+  (the systemic velocity the network worked around, when given), ``HELIOCOR`` (the
+  barycentric correction to add, when known) and ``VELFRAME``.
 """
 
 from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +38,8 @@ from pathlib import Path
 import numpy as np
 
 from mirabelle import __version__
+from mirabelle.cube.heliocentric import barycentric_correction, heliocentric_velocity
+from mirabelle.cube.units import FITS_UNITS, flux_units, line_flux_maps
 from mirabelle.errors import ExportError
 from mirabelle.export.staging import StagedFolder
 from mirabelle.flags.export import ds9_text
@@ -76,6 +85,18 @@ def fill_nearest(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return values[tuple(indices)]
 
 
+def _frame_keywords(cube, vsys_kms: float | None) -> dict:
+    """VSYS / HELIOCOR header cards: the systemic velocity used and the barycentric correction."""
+    cards = {"VELFRAME": ("observed", "velocities in the observer's frame")}
+    if vsys_kms is not None:
+        cards["VSYS"] = (round(float(vsys_kms), 3), "km/s systemic velocity (observed frame)")
+    correction, _ = barycentric_correction(cube)
+    if correction is not None:
+        cards["HELIOCOR"] = (round(correction.velocity_kms, 4), "km/s barycentric corr., add to velocities")
+        cards["HELIOUTC"] = (correction.obstime_utc, "UTC of the observation used")
+    return cards
+
+
 def _provenance(maps: KinematicMaps, cube, model_card: dict | None) -> dict:
     card = model_card or {}
     return {
@@ -113,7 +134,13 @@ def export_names(cube, flags=None, extras: bool = True) -> list[str]:
         names += ["flags_double.fits", "flags_double.reg"]
     if extras:
         names += [spec.export for spec in EXTRA_MAPS] + ["quality.fits"]
+        if _heliocentric(cube) is not None:
+            names.append("velocity_helio.fits")
     return names + ["README.txt", "summary.json"]
+
+
+def _heliocentric(cube):
+    return barycentric_correction(cube)[0]
 
 
 def check_free(cube, out_dir, flags=None, extras: bool = True,
@@ -127,7 +154,8 @@ def check_free(cube, out_dir, flags=None, extras: bool = True,
 
 
 def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dict | None = None,
-                 overwrite: bool = False, extras: bool = True) -> dict:
+                 overwrite: bool = False, extras: bool = True, vsys_kms: float | None = None,
+                 vsys_source: str = "") -> dict:
     """Write the ORCS priors of ``maps`` (from ``cube``) into ``out_dir``; returns the summary.
 
     Parameters
@@ -146,6 +174,9 @@ def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dic
         Replace existing files; otherwise an ExportError names them.
     extras : bool
         Also write SNR, double score, quality and flux maps.
+    vsys_kms, vsys_source : float and str, optional
+        The systemic velocity the maps were computed around (km/s, observed frame) and where
+        it came from ('detected', 'option', ...): header keyword ``VSYS`` and the summary.
 
     Returns
     -------
@@ -168,7 +199,7 @@ def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dic
                           f"({maps.fraction_done:.0%} of the pixels processed).")
     out_dir = Path(out_dir)
     names = export_names(cube, flag_mask, extras)
-    provenance = _provenance(maps, cube, model_card)
+    provenance = {**_provenance(maps, cube, model_card), **_frame_keywords(cube, vsys_kms)}
     resolution = float(np.nanmedian(cube.resolution_map()))
     second_offset = C_KMS / resolution
     estimate0 = np.where(valid, maps.velocity, np.nan).astype(np.float32)
@@ -199,12 +230,26 @@ def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dic
             fits_file("flags_double.fits", flag_mask.astype(np.uint8), "", "1 = flagged double component")
             staged.write("flags_double.reg", ds9_text(flag_mask, cube.wcs).encode())
         if extras:
+            fluxes, flux_unit = line_flux_maps(maps.fluxes, maps.velocity, cube)
+            physical = replace(maps, fluxes=fluxes)  # flux maps in the cube's physical unit
             for spec in EXTRA_MAPS:
-                fits_file(spec.export, np.asarray(spec.source(maps, ALL), np.float32), spec.unit, spec.description)
+                unit = FITS_UNITS[flux_unit] if spec.flux else spec.unit
+                fits_file(spec.export, np.asarray(spec.source(physical, ALL), np.float32), unit, spec.description)
             bits = {f"QBIT{bit}": (name, "quality bit") for name, bit in QUALITY_BITS.items()}
             fits_file("quality.fits", maps.quality, "", "quality bits, 0 = good", **bits)
+            helio = _heliocentric(cube)
+            if helio is not None:
+                velocity_helio = heliocentric_velocity(np.where(valid, maps.velocity, np.nan), helio.velocity_kms)
+                fits_file("velocity_helio.fits", velocity_helio.astype(np.float32), "km/s",
+                          "barycentric velocity, NaN = no prior", VELFRAME=("barycentric", "velocity frame"))
         summary = _summary(maps, cube, provenance, valid, flag_mask, n_second, second_offset,
                            [str(out_dir / name) for name in names])
+        summary["systemic_velocity_kms"] = None if vsys_kms is None else round(float(vsys_kms), 3)
+        summary["systemic_velocity_source"] = vsys_source or None
+        summary["velocity_frame"] = "observed"
+        helio = _heliocentric(cube)
+        summary["barycentric_correction_kms"] = None if helio is None else round(helio.velocity_kms, 4)
+        summary["flux_unit"] = flux_units(cube).line_flux
         staged.write("README.txt", _readme(cube, out_dir, names).encode())
         staged.write("summary.json", json.dumps(summary, indent=2).encode())
         staged.commit()

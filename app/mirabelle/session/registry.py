@@ -46,6 +46,8 @@ class MapSpec:
     readout : always shown in the readout (else only while it is the overlay).
     digits : decimals in the readout.
     description : FITS header comment of the exported file.
+    flux : a line flux: its unit is the cube's (`mirabelle.cube.units.line_flux_maps`
+        converts ``maps.fluxes`` to it), not ``unit``.
     """
 
     name: str
@@ -62,6 +64,7 @@ class MapSpec:
     readout: bool = False
     digits: int = 1
     description: str = ""
+    flux: bool = False
 
 
 def _field(name: str):
@@ -86,7 +89,7 @@ def _flux_map(line: str, name: str | None = None) -> MapSpec:
     label = LINE_LABELS[line]
     return MapSpec(name or f"flux_{line.lower()}", f"{label} flux", f"F({label})", "", _flux(line),
                    colormap="inferno", masked=True, export=f"flux_{line}.fits",
-                   description=f"{line} flux, cube units x cm-1")
+                   description=f"{line} line flux", flux=True)
 
 
 def _diagnostic(name: str, log: bool):
