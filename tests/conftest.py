@@ -1,11 +1,14 @@
 """Shared test setup: headless Qt, small synthetic cubes in tmp dirs."""
 
 import os
+import tempfile
 
 import pytest
 from optional_deps import REQUIRE_ALL_ENV, require_all
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Caches (maps, remembered systemic velocities) of the test run stay out of the user's.
+os.environ.setdefault("MIRABELLE_CACHE_DIR", tempfile.mkdtemp(prefix="mirabelle-test-cache-"))
 
 SYNTHETIC = dict(nx=48, ny=40, resolution=5000.0, snr=20.0, seed=1)
 """Parameters of the shared synthetic cubes (their truth: `mirabelle.synthetic.read_truth`)."""

@@ -61,6 +61,7 @@ def describe(cube) -> str:
         ("flux calibration", "flambda stored" if cube.flambda is not None else "absent"),
         ("units", _units_text(cube)),
         ("barycentric corr.", _barycentric_text(cube)),
+        ("systemic velocity", _systemic_text(cube)),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}" for name, value in rows]
@@ -86,6 +87,16 @@ def _barycentric_text(cube) -> str:
         return f"unknown: {reason}"
     return (f"{correction.velocity_kms:+.3f} km/s to add to observed velocities (CFHT, "
             f"{correction.obstime_utc} UTC from {correction.time_source}; target from {correction.target_source})")
+
+
+def _systemic_text(cube) -> str:
+    """The detected (or remembered) systemic velocity, or why there is none (non-SN3 cubes)."""
+    if not cube.is_sn3:
+        return "-"
+    from mirabelle.inference.vsys_memory import choose_systemic_velocity
+
+    chosen = choose_systemic_velocity(cube)
+    return chosen.describe().removeprefix("systemic velocity ") + " (override: predict --vsys KM_S)"
 
 
 def _num(value, fmt: str = "") -> str:

@@ -32,6 +32,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS|local[:N]", default=None,
                         help="run the tiles on a Dask cluster: a scheduler address (tcp://host:8786) or "
                              "local[:N] worker processes (needs pip install 'mirabelle[cluster]')")
+    parser.add_argument("--sky-region", metavar="REG", default=None,
+                        help="DS9 region file of sky pixels: their median spectrum is subtracted from every pixel")
+    parser.add_argument("--vsys", type=float, default=None, metavar="KM_S",
+                        help="systemic velocity (km/s, observed frame; default: found in the cube and remembered)")
 
 
 class ProgressBar:
@@ -98,6 +102,8 @@ def _predict_one(path, args, out_dir) -> dict:
     from mirabelle.export.staging import reserve
     from mirabelle.inference.region import region_mask_from_file
     from mirabelle.session import Session
+    from mirabelle.inference.sky_region import SkySubtractedCube, sky_spectrum
+    from mirabelle.inference.vsys_memory import choose_systemic_velocity
 
     path = Path(path)
     bar = ProgressBar(path.name)
@@ -110,12 +116,24 @@ def _predict_one(path, args, out_dir) -> dict:
         if not args.overwrite:
             check_free(cube, out_dir, flags=flags, extras=not args.no_extras, remedy="--overwrite replaces them")
         region = region_mask_from_file(args.region, cube) if args.region else None
+        sky_note = None
+        if args.sky_region:
+            sky = sky_spectrum(cube, region_mask_from_file(args.sky_region, cube), Path(args.sky_region).name)
+            cube = session.cube = SkySubtractedCube(cube, sky)
+            sky_note = {"region": str(args.sky_region), "pixels": sky.pixels}
+            print(f"{path.name}: sky = median of {sky.pixels} pixels in {sky.label}, subtracted", file=sys.stderr)
+        vsys = choose_systemic_velocity(cube, args.vsys)
+        session.vsys_kms = vsys.vsys_kms
+        print(f"{path.name}: {vsys.describe()}", file=sys.stderr)
         result = None
-        for result in session.run(recompute=args.recompute, region_mask=region, binning=args.binning):
+        # maps of a sky-subtracted run are not the cube's: never taken from or put in the cache
+        for result in session.run(recompute=args.recompute, use_cache=not args.sky_region, region_mask=region,
+                                  binning=args.binning):
             bar.update(result)
         if result is None and not session.reused:
             raise MirabelleError(f"{path}: expected pixels to compute, found none.")
-        summary = session.export_priors(out_dir, flags=flags, overwrite=args.overwrite, extras=not args.no_extras)
+        summary = session.export_priors(out_dir, flags=flags, overwrite=args.overwrite, extras=not args.no_extras,
+                                        vsys_source=vsys.source, extra_summary={"sky_subtraction": sky_note})
         summary["output_dir"] = str(out_dir)
         summary["reused_cache"] = session.reused
         if result is not None:

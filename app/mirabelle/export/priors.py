@@ -155,7 +155,7 @@ def check_free(cube, out_dir, flags=None, extras: bool = True,
 
 def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dict | None = None,
                  overwrite: bool = False, extras: bool = True, vsys_kms: float | None = None,
-                 vsys_source: str = "") -> dict:
+                 vsys_source: str = "", extra_summary: dict | None = None) -> dict:
     """Write the ORCS priors of ``maps`` (from ``cube``) into ``out_dir``; returns the summary.
 
     Parameters
@@ -176,7 +176,9 @@ def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dic
         Also write SNR, double score, quality and flux maps.
     vsys_kms, vsys_source : float and str, optional
         The systemic velocity the maps were computed around (km/s, observed frame) and where
-        it came from ('detected', 'option', ...): header keyword ``VSYS`` and the summary.
+        it came from ('detected', 'user', ...): header keyword ``VSYS`` and the summary.
+    extra_summary : dict, optional
+        More entries for ``summary.json`` (e.g. the sky subtraction used).
 
     Returns
     -------
@@ -250,6 +252,7 @@ def write_priors(maps: KinematicMaps, cube, out_dir, flags=None, model_card: dic
         helio = _heliocentric(cube)
         summary["barycentric_correction_kms"] = None if helio is None else round(helio.velocity_kms, 4)
         summary["flux_unit"] = flux_units(cube).line_flux
+        summary.update(extra_summary or {})
         staged.write("README.txt", _readme(cube, out_dir, names).encode())
         staged.write("summary.json", json.dumps(summary, indent=2).encode())
         staged.commit()

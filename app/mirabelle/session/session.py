@@ -166,8 +166,10 @@ class Session:
         return compute_pixel(self.cube, x, y, model, solver, self.maps, self._lock, stale,
                              runner.RunOptions(vsys_kms=self.vsys_kms))
 
-    def export_priors(self, out_dir, flags=None, overwrite: bool = False, extras: bool = True) -> dict:
-        """Write the ORCS priors of a snapshot of the maps into ``out_dir`` (``export.write_priors``)."""
+    def export_priors(self, out_dir, flags=None, overwrite: bool = False, extras: bool = True,
+                      **write_options) -> dict:
+        """Write the ORCS priors of a snapshot of the maps into ``out_dir`` (``export.write_priors``,
+        with the session's systemic velocity; ``write_options`` such as ``vsys_source`` go to it)."""
         from mirabelle.errors import ExportError
         from mirabelle.export.priors import write_priors
 
@@ -176,7 +178,7 @@ class Session:
             raise ExportError(f"{self.cube.path}: expected kinematic maps to export, found none (run first).")
         card = self._model.card if self._model is not None else None
         return write_priors(maps, self.cube, out_dir, flags=flags, model_card=card, overwrite=overwrite,
-                            extras=extras)
+                            extras=extras, vsys_kms=self.vsys_kms, **write_options)
 
 
 def _run_function(scheduler: str | None) -> Callable:

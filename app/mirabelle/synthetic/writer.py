@@ -12,6 +12,7 @@ float32). The truth is stored in the group ``/mirabelle_truth``, which ORB ignor
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from mirabelle.lines.constants import HALPHA_CM1, LINE_NAMES, SN3_BAND_NM
 from mirabelle.lines.fast import fast_line_templates
 from mirabelle.lines.instrument import axis_cm1, sinc_fwhm_cm1
+from mirabelle.synthetic.contaminants import StellarContinuum, sky_spectra, stellar_parameters, stellar_spectra
 from mirabelle.synthetic.scene import DETECTOR, HALPHA, Truth, make_scene
 
 STEP_NM = 2943.025792
@@ -76,7 +78,9 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
                          snr: float = 20.0, seed: int = 0, calibrated: bool = True,
                          double_fraction: float = 0.08, dimz: int | None = None, step_nb: int | None = None,
                          noise: bool = True,
-                         systemic_velocity: float = -180.0,
+                         systemic_velocity: float = -180.0, rotation_amplitude: float = 100.0,
+                         sky: float = 0.0, stellar: float = 0.0, flux_scale: float | None = None,
+                         obs_date: tuple[int, int, int] | None = None,
                          progress: Callable[[float], None] | None = None) -> Truth:
     """Write a synthetic SN3 cube of a rotating disk with HII regions; return its truth.
 
@@ -96,6 +100,14 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
         SN3 cubes; the ZPD stays at 20 %).
     noise : False writes noise-free spectra (``noise_sigma`` 0).
     systemic_velocity : km/s.
+    rotation_amplitude : projected rotation of the disk (km/s).
+    sky : peak of the brightest unsubtracted OH line in units of the median Hα amplitude
+        (0 = sky-subtracted; `mirabelle.synthetic.contaminants`).
+    stellar : largest stellar continuum level in units of each pixel's Hα amplitude, with
+        a slope and a broad Hα absorption (0 = none).
+    flux_scale : multiply the data by this (e.g. 1e-17) and say so with ``BUNIT =
+        erg/cm2/s/Angstrom`` (a cube in flux units); None keeps counts.
+    obs_date : (year, month, day) written as ORB's ``obs_date`` (with ``hour_ut`` 08:00:00).
     progress : called with the fraction done (0-1] after each tile.
 
     Memory stays bounded (one tile of spectra at a time, about ``WORK_BYTES``), so
@@ -104,7 +116,7 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
     import h5py
 
     scene = make_scene(nx, ny, seed=seed, systemic_velocity=systemic_velocity,
-                       double_fraction=double_fraction)
+                       rotation_amplitude=rotation_amplitude, double_fraction=double_fraction)
     # the stored laser map is float32: derive corr from it so readers see the same axes
     calib_map = (NM_LASER * scene["corr"]).astype(np.float32)
     corr = scene["corr"] = calib_map.astype(np.float64) / NM_LASER
@@ -126,6 +138,8 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
     noise_sigma = float(np.median(halpha[valid])) / snr if noise else 0.0
     truth = Truth(**scene, noise_sigma=noise_sigma, snr=float(snr), seed=int(seed),
                   resolution=float(HALPHA_CM1 / fwhm[nx // 2, ny // 2]))
+    extras = _Extras(sky_peak=sky * float(np.median(halpha[valid])), scale=flux_scale or 1.0,
+                     stellar=stellar_parameters(np.random.default_rng([seed, 2]), halpha, stellar) if stellar else None)
     nz = unit.size
     scale = DETECTOR[0] / nx
     flambda = 2.5e-18 * (1.0 + 0.15 * ((base_axis - base_axis.mean()) / np.ptp(base_axis)) ** 2)
@@ -142,6 +156,10 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
             binning=max(1, int(round(scale))), **_wcs_keywords(nx, ny, scale))
         if calibrated:
             attrs["axis_corr"] = corr_ref
+        if flux_scale is not None:
+            attrs["BUNIT"] = "erg/cm2/s/Angstrom"
+        if obs_date is not None:
+            attrs.update(obs_date=np.asarray(obs_date, dtype=np.int64), hour_ut=np.array([8.0, 0.0, 0.0]))
         f.attrs.update(attrs)
         data = f.create_dataset("data", shape=(nx, ny, nz), dtype=np.complex64 if calibrated else np.float32,
                                 chunks=True)
@@ -149,12 +167,13 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
         f.create_dataset("mask", data=valid)  # ORB multiplies spectra by it: True where valid
         deep = np.full((nx, ny), np.nan, dtype=np.float32)
         _write_truth(f.create_group(TRUTH_GROUP), truth)
+        f[TRUTH_GROUP].attrs.update(sky=sky, stellar=stellar, flux_scale=extras.scale)
 
         tiles = _tiles(data.chunks, (nx, ny), nz)
         rng = np.random.default_rng([seed, 1])
         for done, (xs, ys) in enumerate(tiles, start=1):
             block = _tile_spectra(truth, xs, ys, base_axis if calibrated else unit, calibrated, fwhm[xs, ys],
-                                  rng)
+                                  rng, extras)
             deep[xs, ys] = np.sum(block.real, axis=2)
             data[xs, ys, :] = block
             if progress is not None:
@@ -173,8 +192,17 @@ def _tiles(chunks: tuple[int, int, int], shape_xy: tuple[int, int], nz: int) -> 
             for x in range(0, shape_xy[0], tx) for y in range(0, shape_xy[1], ty)]
 
 
+@dataclass(frozen=True)
+class _Extras:
+    """Sky peak (counts), data scale and stellar continuum parameters of a cube."""
+
+    sky_peak: float
+    scale: float
+    stellar: StellarContinuum | None
+
+
 def _tile_spectra(truth: Truth, xs: slice, ys: slice, axis: np.ndarray, calibrated: bool,
-                  fwhm: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+                  fwhm: np.ndarray, rng: np.random.Generator, extras: _Extras) -> np.ndarray:
     """(tx, ty, nz) spectra of one tile: complex64 (calibrated) or float32, NaN off the field.
 
     ``axis`` is ``base_axis`` when calibrated, else the unit axis scaled by each pixel's corr.
@@ -195,10 +223,17 @@ def _tile_spectra(truth: Truth, xs: slice, ys: slice, axis: np.ndarray, calibrat
         templates = fast_line_templates(axis2, truth.velocity2[xs, ys][valid][double],
                                         truth.broadening2[xs, ys][valid][double], fwhm[double])
         spectra[double] += np.einsum("nlk,nl->nk", templates[:, 0], truth.amplitudes2[xs, ys][valid][double])
+    if extras.sky_peak > 0:
+        spectra += sky_spectra(pix_axis, fwhm, extras.sky_peak)
+    if extras.stellar is not None:
+        p = extras.stellar
+        spectra += stellar_spectra(pix_axis, truth.velocity[xs, ys][valid], p.level[xs, ys][valid],
+                                   p.slope[xs, ys][valid], p.depth[xs, ys][valid], p.sigma_angstrom[xs, ys][valid])
     if truth.noise_sigma > 0:
         spectra += truth.noise_sigma * rng.standard_normal(spectra.shape, dtype=np.float32)
+    spectra *= extras.scale
     if calibrated:  # the imaginary part of ORB spectra is noise around zero
-        imag = truth.noise_sigma * rng.standard_normal(spectra.shape, dtype=np.float32)
+        imag = truth.noise_sigma * extras.scale * rng.standard_normal(spectra.shape, dtype=np.float32)
         block[valid] = spectra + 1j * imag
     else:
         block[valid] = spectra
