@@ -122,11 +122,18 @@ class SkySubtractedCube:
             return self._sky_base[channels]
         return self.sky.on_axis(axis_cm1)
 
-    def iter_tiles(self, tile=None, band_cm1=None, every: int = 1):
+    def iter_tiles(self, tile=None, band_cm1=None):
         """The wrapped cube's tiles minus the sky (NaN where the sky is unknown)."""
-        for block in self._cube.iter_tiles(tile, band_cm1=band_cm1, every=every):
+        for block in self._cube.iter_tiles(tile, band_cm1=band_cm1):
             sky = self._sky_for(self._cube.tile_axis_cm1(block), block.channels).astype(np.float32)
             yield Tile(x0=block.x0, y0=block.y0, data=block.data - sky, channels=block.channels)
+
+    def read_block(self, xs: slice, ys: slice, channels: slice | None = None) -> np.ndarray:
+        """The wrapped cube's block minus the sky."""
+        channels = slice(*(slice(None) if channels is None else channels).indices(self._cube.nz))
+        block = self._cube.read_block(xs, ys, channels)
+        tile = Tile(x0=xs.start or 0, y0=ys.start or 0, data=block, channels=channels)
+        return block - self._sky_for(self._cube.tile_axis_cm1(tile), channels).astype(np.float32)
 
     def spectrum(self, x: int, y: int) -> Spectrum:
         """Pixel (x, y)'s spectrum minus the sky, on its own axis."""

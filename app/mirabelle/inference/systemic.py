@@ -101,9 +101,8 @@ def _sample(cube, max_spectra: int) -> tuple[np.ndarray, np.ndarray]:
 
     channels = cube.channels_in_band(SEARCH_BAND_CM1)
     axis = np.asarray(cube.base_axis_cm1[channels], dtype=np.float64)
-    every = max(1, int(np.ceil(cube.nx * cube.ny / max(max_spectra, 1))))  # tiles of similar size
     rows = []
-    for tile in cube.iter_tiles(band_cm1=SEARCH_BAND_CM1, every=every):
+    for tile in _sampled_tiles(cube, channels, max_spectra):
         data = tile.data.reshape(-1, tile.data.shape[-1])
         tile_axis = cube.tile_axis_cm1(tile)
         keep = np.isfinite(data).mean(axis=1) > 0.8
@@ -121,6 +120,17 @@ def _sample(cube, max_spectra: int) -> tuple[np.ndarray, np.ndarray]:
     if missing.any():  # channels outside a pixel's axis: the row's mean (no line, no NaN slow paths)
         spectra = np.where(missing, np.nanmean(spectra, axis=1, keepdims=True), spectra)
     return axis, spectra
+
+
+def _sampled_tiles(cube, channels: slice, max_spectra: int):
+    """Chunk-aligned tiles of about 64 × 64 pixels spread over the field, ~``max_spectra`` pixels in all."""
+    from mirabelle.cube.base import Tile
+    from mirabelle.cube.tiling import default_tile, tile_origins
+
+    origins = list(tile_origins((cube.nx, cube.ny), default_tile(cube.chunk_xy, (cube.nx, cube.ny))))
+    every = max(1, int(np.ceil(cube.nx * cube.ny / max(max_spectra, 1))))
+    for xs, ys in origins[::every]:
+        yield Tile(x0=xs.start, y0=ys.start, data=cube.read_block(xs, ys, channels), channels=channels)
 
 
 def _remove_continuum(spectra: np.ndarray, width_channels: float) -> np.ndarray:
