@@ -101,9 +101,9 @@ def _predict_one(path, args, out_dir) -> dict:
     from mirabelle.export.priors import check_free
     from mirabelle.export.staging import reserve
     from mirabelle.inference.region import region_mask_from_file
-    from mirabelle.session import Session
     from mirabelle.inference.sky_region import SkySubtractedCube, sky_spectrum
     from mirabelle.inference.vsys_memory import choose_systemic_velocity
+    from mirabelle.session import Session
 
     path = Path(path)
     bar = ProgressBar(path.name)

@@ -102,6 +102,7 @@ def choose_systemic_velocity(cube, given_kms: float | None = None) -> ChosenVelo
         found = detect_systemic_velocity(cube)
     except MirabelleError as exc:
         return ChosenVelocity(0.0, "none", False, f"0 km/s used: {exc}")
-    remember(cube.path, found.velocity_kms, DETECTED)
-    return ChosenVelocity(found.velocity_kms, DETECTED, False,
+    velocity = round(found.velocity_kms, 1)  # what is remembered: the same key for the maps cache
+    remember(cube.path, velocity, DETECTED)
+    return ChosenVelocity(velocity, DETECTED, False,
                           f"{found.significance:.0f} sigma over {found.pixels} line-bright pixels")
