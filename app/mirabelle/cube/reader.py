@@ -68,15 +68,15 @@ def _guarded(reader, path: Path, what: str) -> Cube:
 def _holds_one_spectrum(path: Path) -> bool:
     """True for ORB/ORCS one-spectrum files (1-D ``axis`` and ``data``); the cube reader reports
     every other problem."""
-    import h5py
-
+    from mirabelle.cube.hdf5 import open_hdf5
     from mirabelle.cube.spectrum_file import is_one_spectrum_file
 
     try:
-        with h5py.File(path, "r", locking=False) as file:
-            return is_one_spectrum_file(file)
-    except OSError:
+        file, _ = open_hdf5(path)
+    except CubeError:
         return False
+    with file:
+        return is_one_spectrum_file(file)
 
 
 def _is_hdf5_with_userblock(path: Path) -> bool:

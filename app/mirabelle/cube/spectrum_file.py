@@ -39,11 +39,12 @@ class OneSpectrumCube(Cube):
     """A one-spectrum HDF5 file as a read-only 1 × 1 cube (use `mirabelle.cube.open_cube`)."""
 
     def __init__(self, path: str | Path):
-        import h5py
+        from mirabelle.cube.hdf5 import open_hdf5
 
         path = Path(path)
+        file, lock_warning = open_hdf5(path)
         try:
-            with h5py.File(path, "r", locking=False) as f:
+            with file as f:
                 axis = np.asarray(f["axis"][()], dtype=np.float64)
                 values = np.asarray(f["data"][()])
                 keywords = {}
@@ -65,7 +66,9 @@ class OneSpectrumCube(Cube):
         if not (np.all(np.isfinite(axis)) and np.all(np.diff(axis) > 0)):
             raise CubeError(f"{path}: 'axis' is not a finite, monotonic wavenumber axis (cm-1)")
         self._values = _edge_zeros_to_nan(values)
-        super().__init__(**_describe(keywords, axis, path))
+        described = _describe(keywords, axis, path)
+        described["warnings"] += [lock_warning] if lock_warning else []
+        super().__init__(**described)
 
     def _read_block(self, xs: slice, ys: slice, channels: slice) -> np.ndarray:
         block = np.zeros((xs.stop - xs.start, ys.stop - ys.start, 0), np.float32)
