@@ -76,7 +76,10 @@ def _holds_one_spectrum(path: Path) -> bool:
     except CubeError:
         return False
     with file:
-        return is_one_spectrum_file(file)
+        try:
+            return is_one_spectrum_file(file)
+        except Exception:  # noqa: BLE001 (broken links and the like: the cube reader names them)
+            return False
 
 
 def _is_hdf5_with_userblock(path: Path) -> bool:
