@@ -23,7 +23,7 @@ from mirabelle.session.session import CHECKPOINT_S
 
 
 def plan_cube(path, model_name: str | None = None, binning: int = 1, region_file: str | None = None, *,
-              tile: tuple[int, int] | None = None, vsys_kms: float = 0.0, recompute: bool = False,
+              tile: tuple[int, int] | None = None, vsys_kms: float | None = 0.0, recompute: bool = False,
               check_output: Callable | None = None, flags_for: Callable | None = None,
               notify: Callable[[str], None] | None = None) -> CubePlan:
     """Open ``path`` and plan it: the model, the tiles, and the maps (resumed from the cache).
@@ -36,7 +36,8 @@ def plan_cube(path, model_name: str | None = None, binning: int = 1, region_file
     binning : N of the N × N averaging.
     region_file : DS9 region file; pixels outside are skipped.
     tile : (tx, ty) pixels, default the runner's.
-    vsys_kms : systemic velocity (km/s), as ``run_cube``'s.
+    vsys_kms : systemic velocity (km/s), as ``run_cube``'s; None: the cube's remembered or
+        detected one (`mirabelle.inference.vsys_memory`), as the local run's.
     recompute : ignore maps cached for this cube, model and settings.
     check_output : callable(cube, flags), raising when the outputs cannot be written.
     flags_for : callable(path, cube) → (flag mask or None, its source): the flags to export.
@@ -55,6 +56,13 @@ def plan_cube(path, model_name: str | None = None, binning: int = 1, region_file
         if check_output is not None:
             check_output(cube, flags)
         region = region_mask_from_file(region_file, cube) if region_file else None
+        if vsys_kms is None:
+            from mirabelle.inference.vsys_memory import choose_systemic_velocity
+
+            chosen = choose_systemic_velocity(cube)
+            vsys_kms = chosen.vsys_kms
+            if notify is not None:
+                notify(f"{source.name}: {chosen.describe()}")
         if region is not None and not region.any():
             raise MirabelleError(f"{source}: expected pixels to compute, found none.")
         maps = None if recompute else load_maps(source, model.sha256, binning, region, vsys_kms, notify=notify)
@@ -114,7 +122,7 @@ def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = No
             try:
                 planned.append((str(path), plan_cube(path, args.model, args.binning, args.region,
                                                      recompute=args.recompute, check_output=check, flags_for=flags,
-                                                     notify=notify)))
+                                                     notify=notify, vsys_kms=getattr(args, "vsys", None))))
             except MirabelleError as exc:
                 yield str(path), exc
         problems = unreadable_cubes(connection, {plan.path: plan.stamp for _, plan in planned})
@@ -177,7 +185,7 @@ def _export(plan: CubePlan, last, reused: bool, args, bar) -> dict:
     out_dir = output_dir(plan.path, args.output)
     with open_cube(plan.path) as cube:
         summary = write_priors(plan.maps, cube, out_dir, flags=plan.flags, model_card=plan.model.card,
-                               overwrite=args.overwrite, extras=not args.no_extras)
+                               overwrite=args.overwrite, extras=not args.no_extras, vsys_kms=plan.vsys_kms)
     summary.update(output_dir=str(out_dir), reused_cache=reused)
     if last is not None:
         summary.update(spectra_per_s=round(last.spectra_per_s, 1), elapsed_s=round(last.elapsed_s, 3))

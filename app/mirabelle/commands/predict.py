@@ -154,6 +154,10 @@ def _outcomes(args):
     if args.scheduler:
         from mirabelle.cluster.predict import predict_on_cluster
 
+        if args.sky_region:
+            raise MirabelleError("--sky-region runs here only: expected no --scheduler with it, found "
+                                 f"--scheduler {args.scheduler}")
+
         yield from predict_on_cluster(args, ProgressBar, _flags_for)
         return
     for path, out_dir in zip(args.cubes, output_folders(args.cubes, args.output)):

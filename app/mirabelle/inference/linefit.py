@@ -147,10 +147,11 @@ class LineSolver:
         """
         values = np.asarray(values, dtype=np.float32)
         n, nchan = values.shape
-        # Work in units of the batch's largest value so that nothing but the amplitudes,
-        # fluxes and noise depends on the data's scale (flux-calibrated cubes hold ~1e-17).
-        unit = _data_scale(values)
-        values = values * np.float32(1.0 / unit)
+        # Each spectrum in units of its largest value, so that nothing but the amplitudes,
+        # fluxes and noise depends on the data's scale (flux-calibrated cubes hold ~1e-17)
+        # and a spectrum's results do not depend on the others in the batch.
+        unit = _row_scale(values)
+        values = values * (1.0 / unit)[:, None]
         start = np.broadcast_to(np.asarray(start_cm1, dtype=np.float64), (n,))
         step = np.broadcast_to(np.asarray(step_cm1, dtype=np.float64), (n,))
         fwhm = np.broadcast_to(np.asarray(fwhm_cm1, dtype=np.float64), (n,))
@@ -206,7 +207,7 @@ class LineSolver:
         for array in (amplitudes, fluxes, noise, snr, score, offset, continuum):
             array[bad] = np.nan
         for array in (amplitudes, fluxes, noise, continuum):
-            array *= np.float32(unit)
+            array *= unit.reshape((n,) + (1,) * (array.ndim - 1))
         return LineSolution(amplitudes, fluxes, noise, snr, edge_a | edge_b, score, offset, continuum)
 
     @staticmethod
@@ -288,12 +289,12 @@ class LineSolver:
         return score, offset
 
 
-def _data_scale(values: np.ndarray) -> float:
-    """Largest finite absolute value of ``values`` (1.0 when there is none or it is 0)."""
-    if values.size == 0 or np.isnan(values).all():
-        return 1.0
-    largest = float(np.nanmax(np.abs(values)))
-    return largest if largest > 0 and np.isfinite(largest) else 1.0
+def _row_scale(values: np.ndarray) -> np.ndarray:
+    """(N,) float32 largest finite absolute value of each row (1 where there is none or it is 0)."""
+    with np.errstate(invalid="ignore"):
+        largest = np.fmax.reduce(np.abs(values), axis=1) if values.shape[1] else np.zeros(values.shape[0])
+    ok = np.isfinite(largest) & (largest > 0)
+    return np.where(ok, largest, 1.0).astype(np.float32)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
