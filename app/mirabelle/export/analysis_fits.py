@@ -32,7 +32,8 @@ def _provenance(header, cube) -> None:
     header["DATE"] = (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "UTC time of writing")
 
 
-def _payload(hdus) -> bytes:
+def fits_bytes(hdus) -> bytes:
+    """The FITS file of ``hdus`` as bytes (to write atomically or send over SAMP)."""
     from astropy.io import fits
 
     buffer = io.BytesIO()
@@ -78,7 +79,7 @@ def spectrum_hdus(spectrum, cube) -> list:
 
 def write_spectrum(path: str | Path, spectrum, cube, overwrite: bool = False) -> Path:
     """Write a `RegionSpectrum` as FITS (see `spectrum_hdus`); returns the path."""
-    return _write_one(path, _payload(spectrum_hdus(spectrum, cube)), overwrite)
+    return _write_one(path, fits_bytes(spectrum_hdus(spectrum, cube)), overwrite)
 
 
 def map_hdu(values_xy: np.ndarray, cube, bunit: str, comments: dict | None = None):
@@ -106,7 +107,7 @@ def write_moment_maps(folder: str | Path, maps, cube, overwrite: bool = False) -
     with StagedFolder(folder, names, overwrite=overwrite) as staged:
         for name, values in arrays.items():
             hdu = map_hdu(values, cube, MOMENT_UNITS[name], keys)
-            staged.write(f"{name}.fits", _payload([hdu]))
+            staged.write(f"{name}.fits", fits_bytes([hdu]))
         return staged.commit()
 
 
@@ -165,4 +166,4 @@ def pv_hdus(pv, cube) -> list:
 
 def write_pv(path: str | Path, pv, cube, overwrite: bool = False) -> Path:
     """Write a `PVSlice` as FITS (see `pv_hdus`); returns the path."""
-    return _write_one(path, _payload(pv_hdus(pv, cube)), overwrite)
+    return _write_one(path, fits_bytes(pv_hdus(pv, cube)), overwrite)
