@@ -1,0 +1,114 @@
+"""The [NII]/Hα against [SII]/Hα diagram of the pixels in view (or in a region), with a brushed
+selection drawn back on the image.
+
+Points are the registry's ``log_nii_halpha`` and ``log_sii_halpha`` maps (dex) of the pixels
+with both ratios, at most `MAX_POINTS` of them (a strided sample). Dragging the brush box
+selects pixels (`mirabelle.analysis.ratios.select_in_ratio_box`), shown in colour on the image.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from mirabelle.analysis.ratios import select_in_ratio_box
+
+MAX_POINTS = 20000
+SELECTION_RGBA = (255, 60, 200, 170)
+BRUSH_RGB = (255, 60, 200)
+
+
+class RatioScatter(QWidget):
+    """The diagram; ``selection_changed(mask)`` with the (nx, ny) bool mask of brushed pixels."""
+
+    selection_changed = Signal(object)
+
+    def __init__(self, image_view, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image_view = image_view
+        self.nii = self.sii = None
+        self.window_mask: np.ndarray | None = None
+        self.selection: np.ndarray | None = None
+        self.plot_widget = pg.PlotWidget()
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setLabel("bottom", "log [NII]6583/Hα (dex)")
+        self.plot.setLabel("left", "log [SII]6716+6731/Hα (dex)")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.scatter = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(120, 170, 255, 120))
+        self.plot.addItem(self.scatter)
+        self.brush = pg.RectROI((-0.6, -0.6), (0.3, 0.3), pen=pg.mkPen(BRUSH_RGB, width=2))
+        self.brush.setVisible(False)
+        self.plot.addItem(self.brush)
+        self.label = QLabel("no line ratios yet (they come with the kinematics run)")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.label)
+        self.overlay = pg.ImageItem(axisOrder="col-major")
+        self.overlay.setZValue(30)
+        image_view.view_box.addItem(self.overlay)
+        self._timer = QTimer(self, singleShot=True, interval=60)
+        self._timer.timeout.connect(self._select)
+        self.brush.sigRegionChanged.connect(lambda *_: self._timer.start())
+
+    def set_ratios(self, log_nii_halpha: np.ndarray | None, log_sii_halpha: np.ndarray | None) -> None:
+        """The two log-ratio maps ((nx, ny), dex; NaN where unknown)."""
+        self.nii, self.sii = log_nii_halpha, log_sii_halpha
+        self.refresh()
+
+    def set_window(self, mask: np.ndarray | None) -> None:
+        """Limit the points to ``mask`` ((nx, ny) bool: the pixels in view or in a region; None: all)."""
+        self.window_mask = mask
+        self.refresh()
+
+    def view_mask(self) -> np.ndarray | None:
+        """(nx, ny) bool of the pixels inside the image view's visible range."""
+        if self.nii is None:
+            return None
+        (x0, x1), (y0, y1) = self.image_view.view_box.viewRange()
+        nx, ny = self.nii.shape
+        mask = np.zeros((nx, ny), bool)
+        mask[max(0, int(x0)):max(0, int(np.ceil(x1))), max(0, int(y0)):max(0, int(np.ceil(y1)))] = True
+        return mask
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) log ratios drawn (after the window and the sample)."""
+        both = np.isfinite(self.nii) & np.isfinite(self.sii)
+        if self.window_mask is not None:
+            both &= self.window_mask
+        index = np.flatnonzero(both.ravel())[:: max(1, int(both.sum()) // MAX_POINTS)]
+        return self.nii.ravel()[index], self.sii.ravel()[index]
+
+    def refresh(self) -> None:
+        if self.nii is None or self.sii is None:
+            self.scatter.setData([], [])
+            return
+        x, y = self.points()
+        self.scatter.setData(x, y)
+        self.label.setText(f"{x.size} pixels" + (" in the window" if self.window_mask is not None else ""))
+        if x.size and not self.brush.isVisible():
+            cx, cy = float(np.median(x)), float(np.median(y))
+            self.brush.setPos((cx - 0.15, cy - 0.15))
+            self.brush.setSize((0.3, 0.3))
+            self.brush.setVisible(True)
+        self._select()
+
+    def brush_ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        pos, size = self.brush.pos(), self.brush.size()
+        return (pos.x(), pos.x() + size.x()), (pos.y(), pos.y() + size.y())
+
+    def _select(self) -> None:
+        if self.nii is None or not self.brush.isVisible():
+            return
+        nii_range, sii_range = self.brush_ranges()
+        mask = select_in_ratio_box(self.nii, self.sii, nii_range, sii_range)
+        if self.window_mask is not None:
+            mask &= self.window_mask
+        self.selection = mask
+        rgba = np.zeros(mask.shape + (4,), np.uint8)
+        rgba[mask] = SELECTION_RGBA
+        self.overlay.setImage(rgba, autoLevels=False)
+        self.label.setText(f"{int(mask.sum())} pixels selected")
+        self.selection_changed.emit(mask)

@@ -1,0 +1,50 @@
+"""The [NII]/Hα–[SII]/Hα diagram: points are the ratio maps, the brush selects pixels shown on the image."""
+
+import numpy as np
+import pytest
+
+from mirabelle.ui.image_view import ImageView
+from mirabelle.ui.ratio_scatter import RatioScatter
+from mirabelle.ui.state import ViewState
+
+
+@pytest.fixture
+def scatter(qtbot):
+    image = ImageView(ViewState())
+    qtbot.addWidget(image)
+    image.set_deep_image(np.ones((30, 20), np.float32))
+    widget = RatioScatter(image)
+    qtbot.addWidget(widget)
+    rng = np.random.default_rng(0)
+    nii = rng.uniform(-1.0, 0.0, (30, 20))
+    sii = rng.uniform(-1.0, 0.0, (30, 20))
+    nii[0, :] = np.nan
+    widget.set_ratios(nii, sii)
+    return widget, nii, sii
+
+
+def test_points_are_the_pixels_with_both_ratios(scatter):
+    widget, nii, sii = scatter
+    x, y = widget.scatter.getData()
+    assert x.size == 29 * 20
+    np.testing.assert_allclose(np.sort(x), np.sort(nii[np.isfinite(nii)]))
+
+
+def test_brushed_box_selects_those_pixels_on_the_image(qtbot, scatter):
+    widget, nii, sii = scatter
+    with qtbot.waitSignal(widget.selection_changed, timeout=5000) as selected:
+        widget.brush.setPos((-0.5, -0.5))
+        widget.brush.setSize((0.5, 0.5))
+    mask = selected.args[0]
+    expected = (nii >= -0.5) & (nii <= 0.0) & (sii >= -0.5) & (sii <= 0.0)
+    np.testing.assert_array_equal(mask, expected)
+    assert widget.overlay.image[mask][:, 3].min() > 0 and widget.overlay.image[~mask][:, 3].max() == 0
+
+
+def test_window_limits_the_points(scatter):
+    widget, nii, sii = scatter
+    window = np.zeros(nii.shape, bool)
+    window[10:15, 5:10] = True
+    widget.set_window(window)
+    assert widget.scatter.getData()[0].size == 25
+    assert not widget.selection[~window].any()
