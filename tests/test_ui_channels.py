@@ -77,3 +77,12 @@ def test_after_the_cache_pass_images_come_from_the_cache(qtbot, browser):
         browser.slider.set_channel(160)
     expected = cube.read_block(slice(None), slice(None), slice(160, 161))[:, :, 0]
     np.testing.assert_array_equal(browser.image_view.image_item.image, expected)
+
+
+def test_deep_image_button_restores_the_deep_image(qtbot, browser):
+    browser, cube = browser
+    with qtbot.waitSignal(browser.image_shown, timeout=10000):
+        browser.slider.set_channel(100)
+    browser.show_deep_image()
+    np.testing.assert_array_equal(browser.image_view.image_item.image, cube.deep_image())
+    assert not browser.active

@@ -7,7 +7,7 @@ from mirabelle.analysis.pv import pv_slice
 from mirabelle.cube import open_cube
 from mirabelle.synthetic import read_truth
 from mirabelle.ui.image_view import ImageView
-from mirabelle.ui.pv_view import PVView
+from mirabelle.ui.pv_view import PVView, uniform_velocity_image
 from mirabelle.ui.state import ViewState
 from mirabelle.ui.workers import wait_for_threads
 
@@ -33,8 +33,12 @@ def test_drawn_path_shows_the_pv_slice_and_follows_width(qtbot, view, synthetic_
         view.set_path([(5, 20), (40, 25)])
     expected = pv_slice(cube, [(5, 20), (40, 25)], width_px=3)
     np.testing.assert_allclose(ready.args[0].data, expected.data, rtol=1e-6, equal_nan=True)
+    grid, image = uniform_velocity_image(expected, 0.0)  # no CNN velocities: centred on 0 km/s
+    np.testing.assert_allclose(view.image_item.image, image, rtol=1e-6, equal_nan=True)
+    assert np.allclose(np.diff(grid), grid[1] - grid[0]) and grid[0] < 0 < grid[-1]
     order = np.argsort(expected.velocity_kms)
-    np.testing.assert_allclose(view.image_item.image, expected.data[:, order], rtol=1e-6, equal_nan=True)
+    row = np.interp(grid, expected.velocity_kms[order], expected.data[10, order])
+    np.testing.assert_allclose(image[10], row, rtol=1e-6)
     with qtbot.waitSignal(view.slice_ready, timeout=10000) as ready:
         view.width_spin.setValue(1)
     assert ready.args[0].width_px == 1

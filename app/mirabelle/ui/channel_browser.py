@@ -110,7 +110,7 @@ class ChannelBrowser(QObject):
     def show_deep_image(self) -> None:
         """Go back to the deep image."""
         self.active = False
-        deep = self.image_view.deep_image()
+        deep = self.image_view.deep_image
         if deep is not None:
             self.image_view.set_deep_image(deep)
 

@@ -145,7 +145,7 @@ class SkyOverlay:
         pen = pg.mkPen(OVERLAY_RGB, width=2)
         # compass at the top-left corner, 8 % of the image long
         length = 0.08 * max(nx, ny)
-        ox, oy = 0.1 * nx, 0.84 * ny
+        ox, oy = 0.2 * nx, 0.82 * ny
         north, east = compass_vectors(wcs, ox, oy)
         for vector, text in ((north, "N"), (east, "E")):
             tip = np.array([ox, oy]) + length * vector
@@ -159,7 +159,7 @@ class SkyOverlay:
         bar_px = arcsec / scale
         x0, y0 = 0.06 * nx, 0.06 * ny
         self.items.append(pg.PlotCurveItem([x0, x0 + bar_px], [y0, y0], pen=pg.mkPen(OVERLAY_RGB, width=3)))
-        text = f"{arcsec / 60:g}′" if arcsec >= 60 else f"{arcsec:g}″"
+        text = f"{arcsec / 60:g}′" if arcsec >= 60 and arcsec % 60 == 0 else f"{arcsec:g}″"
         label = pg.TextItem(text, color=OVERLAY_RGB, anchor=(0.5, 1.0))
         label.setPos(x0 + bar_px / 2, y0 + 0.01 * ny)
         self.items.append(label)

@@ -12,12 +12,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from mirabelle.analysis.ratios import select_in_ratio_box
 
 MAX_POINTS = 20000
-SELECTION_RGBA = (255, 60, 200, 170)
-BRUSH_RGB = (255, 60, 200)
+SELECTION_RGBA = (60, 255, 120, 190)
+BRUSH_RGB = (60, 255, 120)
 
 
 class RatioScatter(QWidget):
@@ -90,8 +91,8 @@ class RatioScatter(QWidget):
         self.label.setText(f"{x.size} pixels" + (" in the window" if self.window_mask is not None else ""))
         if x.size and not self.brush.isVisible():
             cx, cy = float(np.median(x)), float(np.median(y))
-            self.brush.setPos((cx - 0.15, cy - 0.15))
-            self.brush.setSize((0.3, 0.3))
+            self.brush.setPos((cx - 0.05, cy - 0.05))
+            self.brush.setSize((0.1, 0.1))
             self.brush.setVisible(True)
         self._select()
 
@@ -100,8 +101,8 @@ class RatioScatter(QWidget):
         return (pos.x(), pos.x() + size.x()), (pos.y(), pos.y() + size.y())
 
     def _select(self) -> None:
-        if self.nii is None or not self.brush.isVisible():
-            return
+        if self.nii is None or not self.brush.isVisible() or not isValid(self.overlay):
+            return  # (the image view may be gone while a throttled brush move is pending)
         nii_range, sii_range = self.brush_ranges()
         mask = select_in_ratio_box(self.nii, self.sii, nii_range, sii_range)
         if self.window_mask is not None:

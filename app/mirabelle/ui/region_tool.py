@@ -182,8 +182,21 @@ class RegionTool(QObject):
     def _on_result(self, _generation: int, spectrum) -> None:
         self.live = spectrum
         self._draw(self.live_curve, spectrum)
-        self.live_curve.opts["name"] = self._label(spectrum)
+        legend = getattr(self.plot, "legend", None)
+        for sample, label in (legend.items if legend is not None else []):
+            if sample.item is self.live_curve:
+                label.setText(self._label(spectrum))
+        self._fit_y(spectrum.values)
         self.spectrum_ready.emit(spectrum)
+
+    def _fit_y(self, values: np.ndarray) -> None:
+        """Widen the plot's y range to hold ``values`` (the pixel spectrum's range is kept)."""
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return
+        low, high = self.plot.vb.viewRange()[1]
+        top = max(high, float(finite.max()) + 0.15 * float(np.ptp(finite)))
+        self.plot.vb.setYRange(min(low, float(finite.min())), top, padding=0)
 
     def _label(self, spectrum) -> str:
         return f"{spectrum.description}: {spectrum.combine} of {spectrum.pixels} px"
