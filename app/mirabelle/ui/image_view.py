@@ -97,6 +97,7 @@ class ImageView(pg.GraphicsLayoutWidget):
             label="", rounding=1e-6,
         )
         self.colorbar.setImageItem(self.overlay_item)
+        self.colorbar.axis.enableAutoSIPrefix(False)  # dex, km/s: no "(x0.001)" rescaling of the label
         self.addItem(self.colorbar, row=0, col=1)
         self.colorbar.setVisible(False)
 

@@ -21,7 +21,7 @@ from mirabelle.ui.latest_worker import LatestWorker
 
 THROTTLE_MS = 80
 PATH_RGB = (0, 200, 255)
-VELOCITY_WINDOW_KMS = 800.0
+VELOCITY_WINDOW_KMS = 500.0
 """Half-height of the velocity range shown about the median velocity of the slice's line."""
 
 

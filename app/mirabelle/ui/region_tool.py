@@ -21,7 +21,7 @@ from mirabelle.ui.latest_worker import LatestWorker
 SHAPES = ("circle", "box", "polygon", "annulus")
 THROTTLE_MS = 60
 PIN_COLOURS = ((31, 119, 180), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194))
-LIVE_RGB = (255, 170, 0)
+LIVE_RGB = (230, 60, 200)
 
 
 class AnnulusROI(pg.CircleROI):
@@ -103,8 +103,8 @@ class RegionTool(QObject):
         self.rois: list = []
         self.live = None  # the RegionSpectrum of the selected region
         self.pinned: list[tuple[Any, pg.PlotDataItem]] = []
-        self.live_curve = pg.PlotDataItem([], [], pen=pg.mkPen(LIVE_RGB, width=2), name="Region")
-        plot.addItem(self.live_curve)
+        self.live_curve = pg.PlotDataItem([], [], pen=pg.mkPen(LIVE_RGB, width=2))
+        plot.addItem(self.live_curve)  # in the legend once it holds a spectrum
         self.worker = LatestWorker()
         self.worker.result.connect(self._on_result)
         self.worker.failed.connect(lambda _g, exc: self.failed.emit(str(exc)))
@@ -183,9 +183,9 @@ class RegionTool(QObject):
         self.live = spectrum
         self._draw(self.live_curve, spectrum)
         legend = getattr(self.plot, "legend", None)
-        for sample, label in (legend.items if legend is not None else []):
-            if sample.item is self.live_curve:
-                label.setText(self._label(spectrum))
+        if legend is not None:
+            legend.removeItem(self.live_curve)
+            legend.addItem(self.live_curve, self._label(spectrum))
         self._fit_y(spectrum.values)
         self.spectrum_ready.emit(spectrum)
 
@@ -232,8 +232,14 @@ class RegionTool(QObject):
         """Remove every region and pinned spectrum."""
         for roi in self.rois:
             self.image_view.view_box.removeItem(roi)
+        had_spectrum = self.live is not None
         self.rois, self._selected, self.live = [], None, None
         self.live_curve.setData([], [])
+        legend = getattr(self.plot, "legend", None)
+        if legend is not None:
+            legend.removeItem(self.live_curve)
+        if had_spectrum:  # the pixel spectrum gets its range back
+            self.plot.vb.enableAutoRange(axis="y")
         while self.pinned:
             self.unpin(0)
 

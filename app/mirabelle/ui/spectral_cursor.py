@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 
-CURSOR_RGB = (255, 170, 0)
+CURSOR_RGB = (0, 170, 255)
 
 
 class SpectralCursor(QObject):
