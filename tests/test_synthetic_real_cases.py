@@ -65,3 +65,13 @@ def test_any_resolution_and_a_receding_galaxy(tmp_path, resolution):
     with open_cube(path) as cube:
         assert cube.resolution(N // 2, N // 2) == pytest.approx(resolution, rel=0.02)
     assert np.median(truth.velocity[truth.valid]) == pytest.approx(4500.0, abs=120.0)
+
+
+def test_a_sky_only_box_holds_the_sky_and_no_gas(tmp_path):
+    empty = _write(tmp_path, "empty", noise=False, sky_only_box=(3, 7, 3, 7))
+    sky = _write(tmp_path, "sky", noise=False, sky=2.0, sky_only_box=(3, 7, 3, 7))
+    truth = read_truth(empty)
+    assert (truth.amplitudes[3:7, 3:7] == 0).all() and (truth.amplitudes[10:12, 10:12, 1] > 0).all()
+    with open_cube(empty) as a, open_cube(sky) as b:
+        assert (a.spectrum(4, 4).values == 0).all()  # no gas, no continuum
+        assert np.nanmax(b.spectrum(4, 4).values) > 0.5 * 2.0 * np.median(truth.amplitudes[..., 1][truth.valid])

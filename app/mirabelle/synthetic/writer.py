@@ -81,6 +81,7 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
                          systemic_velocity: float = -180.0, rotation_amplitude: float = 100.0,
                          sky: float = 0.0, stellar: float = 0.0, flux_scale: float | None = None,
                          obs_date: tuple[int, int, int] | None = None,
+                         sky_only_box: tuple[int, int, int, int] | None = None,
                          progress: Callable[[float], None] | None = None) -> Truth:
     """Write a synthetic SN3 cube of a rotating disk with HII regions; return its truth.
 
@@ -108,6 +109,8 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
     flux_scale : multiply the data by this (e.g. 1e-17) and say so with ``BUNIT =
         erg/cm2/s/Angstrom`` (a cube in flux units); None keeps counts.
     obs_date : (year, month, day) written as ORB's ``obs_date`` (with ``hour_ut`` 08:00:00).
+    sky_only_box : (x0, x1, y0, y1) pixels holding neither gas nor continuum (only the sky and
+        the noise): a region to take the sky from.
     progress : called with the fraction done (0-1] after each tile.
 
     Memory stays bounded (one tile of spectra at a time, about ``WORK_BYTES``), so
@@ -117,6 +120,11 @@ def write_synthetic_cube(path: str | Path, nx: int = 128, ny: int = 120, *, reso
 
     scene = make_scene(nx, ny, seed=seed, systemic_velocity=systemic_velocity,
                        rotation_amplitude=rotation_amplitude, double_fraction=double_fraction)
+    if sky_only_box is not None:
+        box = (slice(sky_only_box[0], sky_only_box[1]), slice(sky_only_box[2], sky_only_box[3]))
+        for name in ("amplitudes", "amplitudes2", "continuum"):
+            scene[name][box] = 0.0
+        scene["double"][box] = False
     # the stored laser map is float32: derive corr from it so readers see the same axes
     calib_map = (NM_LASER * scene["corr"]).astype(np.float32)
     corr = scene["corr"] = calib_map.astype(np.float64) / NM_LASER
