@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, Signal, Slot
+from shiboken6 import isValid
 
 from mirabelle.cube.channels import ChannelCache, read_channel_image
 from mirabelle.errors import MirabelleError
@@ -126,8 +127,8 @@ class ChannelBrowser(QObject):
 
     def _on_image(self, _generation: int, value) -> None:
         channel, image = value
-        if not self.active or self.cube is None:
-            return
+        if not self.active or self.cube is None or not isValid(self.image_view.image_item):
+            return  # a late answer: the cube or the widgets are gone
         levels = compute_limits(image, "99.5") if np.isfinite(image).any() else (0.0, 1.0)
         self.image_view.image_item.setImage(image, autoLevels=False, levels=levels)
         cached = self.cache is not None and self.cache.complete

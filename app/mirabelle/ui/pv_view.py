@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from mirabelle.analysis.pv import pv_slice
 from mirabelle.lines.constants import LINE_LABELS, LINE_NAMES
@@ -128,6 +129,8 @@ class PVView(QWidget):
                             self.line_combo.currentData())
 
     def _on_result(self, _generation: int, pv) -> None:
+        if not isValid(self.image_item):
+            return  # a late answer after the widgets were deleted
         self.pv = pv
         self._draw_cnn()
         centre = self._centre_velocity()

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer, Signal
+from shiboken6 import isValid
 
 from mirabelle.analysis.region_spectra import regions_mask, region_spectrum, serialize_ds9, shape_mask
 from mirabelle.ui.latest_worker import LatestWorker
@@ -180,6 +181,8 @@ class RegionTool(QObject):
         self.worker.request(_compute, self.cube, [region], self.mean, name)
 
     def _on_result(self, _generation: int, spectrum) -> None:
+        if not isValid(self.live_curve):
+            return  # a late answer after the widgets were deleted
         self.live = spectrum
         self._draw(self.live_curve, spectrum)
         legend = getattr(self.plot, "legend", None)
