@@ -102,3 +102,22 @@ def test_exported_maps_carry_units_and_frame_keywords(tmp_path, synthetic_cube_p
     assert np.nanmedian(helio.data) == pytest.approx(10.0 + correction, abs=1e-3)
     assert summary["systemic_velocity_kms"] == -180.0 and summary["flux_unit"] == "erg/cm²/s"
     assert summary["barycentric_correction_kms"] == pytest.approx(correction, abs=1e-3)
+
+
+def test_a_click_reports_units_fluxes_and_the_heliocentric_velocity(tmp_path):
+    from inference_models import write_model
+
+    from mirabelle.session import Session
+    from mirabelle.synthetic import write_synthetic_cube
+    from mirabelle.ui.spectrum_format import info_html
+
+    path = tmp_path / "flux.hdf5"
+    write_synthetic_cube(path, 16, 16, resolution=5000.0, seed=2, flux_scale=1e-17, obs_date=(2020, 1, 15))
+    model = write_model(tmp_path / "models", kinematics=(-180.0, 30.0, 4.0, 5.0))
+    with Session(path, model_name=str(model), threads=1) as session:
+        pixel = session.pixel(8, 8)
+        correction = barycentric_correction(session.cube)[0].velocity_kms
+    assert pixel.value_unit == "erg/cm²/s/Å" and pixel.line_flux_unit == "erg/cm²/s"
+    assert 1e-19 < pixel.line_fluxes[1] < 1e-12  # physical, not ~1e-17 × cm⁻¹ counts
+    text = info_html(pixel)
+    assert "(erg/cm²/s)" in text and f"correction {correction:+.2f}" in text

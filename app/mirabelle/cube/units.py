@@ -103,6 +103,23 @@ def line_flux_maps(fluxes, velocity_kms, cube) -> tuple[np.ndarray, str]:
     return (np.asarray(fluxes, dtype=np.float64) * factor).astype(np.float32), units.line_flux
 
 
+def pixel_line_fluxes(cube, x: int, y: int, fluxes, velocity_kms: float) -> tuple[np.ndarray, str]:
+    """(5,) line fluxes of pixel (x, y) in the cube's physical unit and its label (as `line_flux_maps`)."""
+    from mirabelle.lines import LINE_NAMES, REST_NM, line_position_cm1
+
+    units = flux_units(cube)
+    rest = np.array([REST_NM[name] for name in LINE_NAMES])
+    position = line_position_cm1(rest, velocity_kms if np.isfinite(velocity_kms) else 0.0)
+    if units.to_flux_density is None:
+        axis = cube.base_axis_cm1
+        width = float((axis[-1] - axis[0]) / max(axis.size - 1, 1))
+        corr = 1.0 if cube.calibrated else float(cube.corr_map()[x, y]) / cube.axis_corr
+        factor = np.full(rest.size, 1.0 / (width * corr))
+    else:
+        factor = np.interp(position, cube.base_axis_cm1, units.to_flux_density) * 1e8 / position**2
+    return np.asarray(fluxes, dtype=np.float64) * factor, units.line_flux
+
+
 def _find_units(cube) -> FluxUnits:
     counts = FluxUnits(COUNTS_LABEL, COUNTS_LABEL, False, "no flux calibration: counts")
     bunit_text = _keyword(cube.keywords, ("BUNIT", "bunit"))

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mirabelle.cube.heliocentric import barycentric_correction
 from mirabelle.cube.sky import sky_position
+from mirabelle.cube.units import flux_units, pixel_line_fluxes
 from mirabelle.inference import runner
 from mirabelle.inference.maps import INVALID_BITS, KinematicMaps
 from mirabelle.inference.model import KinematicsModel
@@ -40,7 +42,9 @@ class PixelResult:
     ``axis_cm1``; ``curve_axis_cm1``/``curve`` the same model oversampled near the lines
     (what is drawn); ``quality`` the quality bits (``mirabelle.inference.maps``) and
     ``valid`` whether the pixel has a usable prior; ``saliency_weights`` are 0..1 at
-    ``saliency_axis_cm1``. Missing pieces are None (no model, ...).
+    ``saliency_axis_cm1``. ``value_unit`` is the unit of ``values`` (``mirabelle.cube.units``),
+    ``line_fluxes`` the fluxes in ``line_flux_unit`` (erg/cm²/s or counts), ``barycentric_kms``
+    the cube's heliocentric correction. Missing pieces are None (no model, ...).
     """
 
     x: int
@@ -60,6 +64,10 @@ class PixelResult:
     double_score: float | None = None
     quality: int | None = None
     valid: bool | None = None
+    value_unit: str = "counts"
+    line_fluxes: np.ndarray | None = None
+    line_flux_unit: str = ""
+    barycentric_kms: float | None = None
     saliency_axis_cm1: np.ndarray | None = None
     saliency_weights: np.ndarray | None = None
     ra_dec: str | None = None
@@ -83,6 +91,9 @@ def compute_pixel(cube, x: int, y: int, model: KinematicsModel | None, solver, m
     result = PixelResult(x=x, y=y, axis_cm1=axis, values=values,
                          error=None if spectrum.error is None else np.asarray(spectrum.error, dtype=float),
                          ra_dec=format_radec(getattr(cube, "wcs", None), x, y))
+    result.value_unit = flux_units(cube).spectrum
+    correction, _ = barycentric_correction(cube)
+    result.barycentric_kms = None if correction is None else correction.velocity_kms
     try:
         result.fwhm_cm1 = float(cube.fwhm_cm1(x, y))
     except Exception:  # noqa: BLE001 - the panel still shows the spectrum
@@ -114,6 +125,7 @@ def compute_pixel(cube, x: int, y: int, model: KinematicsModel | None, solver, m
     if np.isfinite(amplitudes).all() and np.isfinite(continuum).all():
         result.amplitudes, result.fluxes, result.continuum = amplitudes, pixel["fluxes"].astype(float), continuum
         v, b = kinematics["velocity_kms"], kinematics["broadening_kms"]
+        result.line_fluxes, result.line_flux_unit = pixel_line_fluxes(cube, x, y, result.fluxes, v)
         result.model = solver_model(axis, v, b, result.fwhm_cm1, amplitudes, continuum)
         result.curve_axis_cm1, result.curve = oversampled_model(axis, result.model, v, b, result.fwhm_cm1,
                                                                 amplitudes, continuum)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from mirabelle.cube.heliocentric import heliocentric_velocity
 from mirabelle.lines import LINE_LABELS, LINE_NAMES, REST_NM, velocity_from_position
 from mirabelle.session.pixel import PixelResult
 
@@ -71,9 +72,14 @@ def info_html(data: PixelResult | None, refined: dict | None = None) -> str:
         rows.append("<i>No usable prior here (quality flags): the maps hide this pixel.</i>")
     rows.append(f"<b>Hα SNR</b> {_fmt(data.snr_halpha)}")
     rows.append(f"<b>Double score</b> {_fmt(data.double_score, 2)}")
+    if kin and data.barycentric_kms is not None and kin.get("velocity_kms") is not None:
+        helio = float(heliocentric_velocity(kin["velocity_kms"], data.barycentric_kms))
+        rows.append(f"<b>Heliocentric</b> {_fmt(helio)} km/s <small>(correction {data.barycentric_kms:+.2f})</small>")
     if data.fluxes is not None:
-        fluxes = np.asarray(data.fluxes, dtype=float).reshape(-1)[:5]
-        rows.append("<b>Fluxes</b> <small>(units × cm⁻¹)</small>")
+        physical = data.line_fluxes is not None
+        fluxes = np.asarray(data.line_fluxes if physical else data.fluxes, dtype=float).reshape(-1)[:5]
+        unit = data.line_flux_unit if physical else "cube units × cm⁻¹"
+        rows.append(f"<b>Fluxes</b> <small>({unit})</small>")
         rows += [f"&nbsp;&nbsp;{LINE_LABELS[n]} {_fmt_flux(f)}" for n, f in zip(LINE_NAMES, fluxes)]
     if refined is not None:
         comps = ", ".join(f"{v:.1f}" for v in refined["velocity_kms"])

@@ -250,6 +250,7 @@ class SpectrumPanel(QWidget):
             return
         axis = np.asarray(data.axis_cm1, dtype=float)
         values = np.asarray(data.values, dtype=float)
+        self.plot.setLabel("left", f"Flux ({data.value_unit})")
         x = to_unit(axis, unit)
         self.data_curve.setData(x, values, connect="finite")
         if self._model_values is not None:
