@@ -18,6 +18,7 @@ from mirabelle.errors import MirabelleError
 from mirabelle.ui import image_habits
 from mirabelle.ui.channel_browser import ChannelBrowser
 from mirabelle.ui.channel_slider import ChannelSlider
+from mirabelle.ui.moment_view import MomentView
 from mirabelle.ui.pv_view import PVView
 from mirabelle.ui.ratio_scatter import RatioScatter
 from mirabelle.ui.region_tool import SHAPES, RegionTool
@@ -53,6 +54,7 @@ class ViewerTools(QObject):
         self.regions = RegionTool(image, panel.plot, unit())
         self.pv = PVView(image)
         self.ratios = RatioScatter(image)
+        self.moments = MomentView(image, panel.plot, lambda: window.state.spectrum_unit)
         self.sky = image_habits.install(image)
         self.samp = None
         self._closed = False
@@ -61,6 +63,7 @@ class ViewerTools(QObject):
         self.channels.status.connect(self._message)
         self.regions.failed.connect(self._message)
         self.pv.failed.connect(self._message)
+        self.moments.failed.connect(self._message)
         self._point_received.connect(self._on_samp_point)
 
         channel_row = QWidget()
@@ -75,8 +78,10 @@ class ViewerTools(QObject):
         self.region_dock = _dock(window, "Regions", self._region_panel(), Qt.DockWidgetArea.RightDockWidgetArea)
         self.pv_dock = _dock(window, "PV slice", self.pv, Qt.DockWidgetArea.RightDockWidgetArea)
         self.ratio_dock = _dock(window, "Line ratios", self.ratios, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.moment_dock = _dock(window, "Line maps", self.moments, Qt.DockWidgetArea.RightDockWidgetArea)
         window.tabifyDockWidget(self.region_dock, self.pv_dock)
         window.tabifyDockWidget(self.pv_dock, self.ratio_dock)
+        window.tabifyDockWidget(self.ratio_dock, self.moment_dock)
         self.region_dock.raise_()
         # the brushed selection is drawn on the image only while the diagram is in view
         self.ratio_dock.visibilityChanged.connect(self.ratios.overlay.setVisible)
@@ -151,6 +156,7 @@ class ViewerTools(QObject):
         self.channels.set_cube(cube)
         self.regions.set_cube(cube)
         self.pv.set_cube(cube)
+        self.moments.set_cube(cube)
         self.sky.set_wcs(None if cube is None else cube.wcs, None if cube is None else (cube.nx, cube.ny))
         self.refresh_maps()
 
@@ -160,6 +166,7 @@ class ViewerTools(QObject):
 
         maps = getattr(self.window, "maps", None)
         self.pv.set_velocity_map(map_array(maps, "velocity"))
+        self.moments.set_velocity_map(map_array(maps, "velocity"))
         self.ratios.set_ratios(map_array(maps, "log_nii_halpha"), map_array(maps, "log_sii_halpha"))
 
     def _anchor(self) -> tuple[float, float]:
@@ -282,7 +289,7 @@ class ViewerTools(QObject):
     # --- life cycle -----------------------------------------------------------------------
     def close_document(self) -> None:
         """The window closes its cube: drop it everywhere (the cache pass stops)."""
-        for tool in (self.channels, self.regions, self.pv):
+        for tool in (self.channels, self.regions, self.pv, self.moments):
             tool.set_cube(None)
         self.sky.set_wcs(None, None)
 
@@ -291,7 +298,7 @@ class ViewerTools(QObject):
         if self._closed:
             return
         self._closed = True
-        for tool in (self.channels, self.regions, self.pv):
+        for tool in (self.channels, self.regions, self.pv, self.moments):
             tool.shutdown()
         if self.samp is not None:
             self.samp.disconnect()
