@@ -19,7 +19,7 @@ def tool(qtbot, synthetic_cube_path):
     image, panel = ImageView(state), SpectrumPanel(state)
     qtbot.addWidget(image)
     qtbot.addWidget(panel)
-    tool = RegionTool(image, panel.plot)
+    tool = RegionTool(image, panel.plot, autosave=False)
     with open_cube(synthetic_cube_path) as cube:
         image.set_deep_image(cube.deep_image())
         tool.set_cube(cube)
@@ -78,3 +78,32 @@ def test_pins_keep_spectra_and_ds9_round_trip(qtbot, tool, tmp_path):
         assert tool.load_ds9(path) == 2
     region = roi_to_region(tool.rois[1])
     assert (region.center.x, region.center.y) == pytest.approx((28, 22))
+
+
+def test_regions_are_kept_with_the_cube(qtbot, tmp_path, synthetic_cube_path):
+    import shutil
+
+    from mirabelle.analysis.region_store import regions_path
+
+    cube_path = tmp_path / "copy.hdf5"
+    shutil.copy(synthetic_cube_path, cube_path)
+    state = ViewState()
+    image, panel = ImageView(state), SpectrumPanel(state)
+    qtbot.addWidget(image)
+    qtbot.addWidget(panel)
+    tool = RegionTool(image, panel.plot)
+    with open_cube(cube_path) as cube:
+        tool.set_cube(cube)
+        with qtbot.waitSignal(tool.spectrum_ready, timeout=10000):
+            tool.add_shape("annulus", centre=(20, 18), size=10)
+        tool.save()
+        assert regions_path(cube_path).name == "copy.hdf5.mirabelle-regions.reg"
+        assert "annulus" in regions_path(cube_path).read_text()
+        tool.set_cube(None)
+        tool.set_cube(cube)  # reopening restores them
+        assert len(tool.rois) == 1
+        tool.clear()
+        tool.save()
+        assert not regions_path(cube_path).exists()
+    tool.shutdown()
+    assert wait_for_threads()

@@ -17,10 +17,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from shiboken6 import isValid
 
 from mirabelle.analysis.region_spectra import regions_mask, region_spectrum, serialize_ds9, shape_mask
+from mirabelle.errors import MirabelleError
 from mirabelle.ui.latest_worker import LatestWorker
 
 SHAPES = ("circle", "box", "polygon", "annulus")
 THROTTLE_MS = 60
+SAVE_DELAY_MS = 500
+"""Regions are saved with the cube this long after the last change."""
 PIN_COLOURS = ((31, 119, 180), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194))
 LIVE_RGB = (230, 60, 200)
 
@@ -95,7 +98,7 @@ class RegionTool(QObject):
     spectrum_ready = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, image_view, plot, to_plot_x=None) -> None:
+    def __init__(self, image_view, plot, to_plot_x=None, autosave: bool = True) -> None:
         super().__init__()
         self.image_view, self.plot = image_view, plot
         self.to_plot_x = to_plot_x or (lambda axis: np.asarray(axis, dtype=float))
@@ -111,11 +114,37 @@ class RegionTool(QObject):
         self.worker.failed.connect(lambda _g, exc: self.failed.emit(str(exc)))
         self._timer = QTimer(self, singleShot=True, interval=THROTTLE_MS)
         self._timer.timeout.connect(self._recompute)
+        self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save)
         self._selected = None
+        self.autosave = autosave
 
     def set_cube(self, cube) -> None:
-        self.cube = cube
+        """Show ``cube``'s saved regions (the previous cube's are saved first)."""
+        self.save()
+        self.cube = None
         self.clear()
+        self.cube = cube
+        if cube is not None and self.autosave:
+            from mirabelle.analysis.region_store import load_regions
+
+            try:
+                for shape in load_regions(cube.path):
+                    self.add_region(shape)
+            except MirabelleError as exc:
+                self.failed.emit(f"saved regions not restored: {exc}")
+
+    def save(self) -> None:
+        """Keep the regions with the cube (`mirabelle.analysis.region_store`)."""
+        self._save_timer.stop()
+        if self.cube is None or not self.autosave:
+            return
+        from mirabelle.analysis.region_store import save_regions
+
+        try:
+            save_regions(self.cube.path, self.ds9_text() if self.rois else "")
+        except MirabelleError as exc:
+            self.failed.emit(f"regions not saved: {exc}")
 
     def add_shape(self, kind: str, centre: tuple[float, float] | None = None, size: float = 8.0):
         """Draw a new ``kind`` region (in `SHAPES`) at ``centre`` (pixels; default the image centre)."""
@@ -162,9 +191,10 @@ class RegionTool(QObject):
         return serialize_ds9([roi_to_region(roi) for roi in self.rois])
 
     def select(self, roi) -> None:
-        """Make ``roi`` the live region and recompute its spectrum (throttled)."""
+        """Make ``roi`` the live region and recompute its spectrum (throttled); save soon after."""
         self._selected = roi
         self._timer.start()
+        self._save_timer.start()
 
     def set_mean(self, mean: bool) -> None:
         self.mean = bool(mean)
@@ -245,9 +275,11 @@ class RegionTool(QObject):
             self.plot.vb.enableAutoRange(axis="y")
         while self.pinned:
             self.unpin(0)
+        self._save_timer.start()
 
     def shutdown(self) -> None:
         self._timer.stop()
+        self.save()
         self.cube = None
         self.worker.result.disconnect(self._on_result)
         self.worker.stop()
