@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from astropy.io import fits
 from inference_models import write_model
@@ -44,3 +45,14 @@ def test_detected_then_given_then_remembered(receding_cube, tmp_path, capsys):
 
     assert main(["info", str(path)]) == 0
     assert "+1400.0 km/s (user, remembered)" in capsys.readouterr().out
+
+
+def test_a_session_without_a_systemic_velocity_finds_it(receding_cube):
+    from mirabelle.session import Session
+
+    path, model = receding_cube
+    with Session(path, model_name=str(model), threads=1, vsys_kms=None) as session:
+        assert session.vsys_kms == pytest.approx(1500.0, abs=60.0)
+        assert session.vsys_choice.source == "detected"
+        maps = list(session.run(use_cache=False))[-1].maps
+    assert np.nanmedian(maps.velocity[maps.valid_mask()]) == pytest.approx(session.vsys_kms, abs=0.5)

@@ -42,8 +42,10 @@ class Session:
         Shipped model name or .onnx path; None picks by the cube's resolving power.
     threads : int, optional
         onnxruntime threads of the model (default all cores).
-    vsys_kms : float
-        Systemic velocity (km/s) the network sees the spectra from (maps stay observed-frame).
+    vsys_kms : float or None
+        Systemic velocity (km/s) the network sees the spectra from (maps stay observed-frame);
+        None: the cube's remembered or detected one, found on first use
+        (`mirabelle.inference.vsys_memory`; :attr:`vsys_choice` says which).
     model : KinematicsModel, optional
         A model already chosen for this cube (else :attr:`model` chooses one on first use).
     notify : callable, optional
@@ -56,7 +58,8 @@ class Session:
     reused : True when the last run found complete maps in the cache (nothing computed).
     """
 
-    def __init__(self, cube, model_name: str | None = None, threads: int | None = None, vsys_kms: float = 0.0,
+    def __init__(self, cube, model_name: str | None = None, threads: int | None = None,
+                 vsys_kms: float | None = 0.0,
                  model: KinematicsModel | None = None, notify: Callable[[str], None] | None = None) -> None:
         if isinstance(cube, (str, Path)):
             from mirabelle.cube import open_cube
@@ -67,7 +70,8 @@ class Session:
         self.cube = cube
         self.model_name = model_name
         self.threads = threads
-        self.vsys_kms = float(vsys_kms)
+        self._vsys_kms = None if vsys_kms is None else float(vsys_kms)
+        self.vsys_choice = None
         self.notify = notify or _log.warning
         self.maps: KinematicMaps | None = None
         self.reused = False
@@ -85,6 +89,21 @@ class Session:
         """Close the cube if the session opened it."""
         if self._owns_cube:
             self.cube.close()
+
+    @property
+    def vsys_kms(self) -> float:
+        """The systemic velocity of the run (km/s; found on first use when given as None)."""
+        if self._vsys_kms is None:
+            from mirabelle.inference.vsys_memory import choose_systemic_velocity
+
+            self.vsys_choice = choose_systemic_velocity(self.cube)
+            self._vsys_kms = self.vsys_choice.vsys_kms
+        return self._vsys_kms
+
+    @vsys_kms.setter
+    def vsys_kms(self, value: float) -> None:
+        self._vsys_kms = float(value)
+        self._solver = None  # the solver's velocity range follows the systemic velocity
 
     # model ----------------------------------------------------------------------------
     @property
