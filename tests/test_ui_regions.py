@@ -107,3 +107,20 @@ def test_regions_are_kept_with_the_cube(qtbot, tmp_path, synthetic_cube_path):
         assert not regions_path(cube_path).exists()
     tool.shutdown()
     assert wait_for_threads()
+
+
+def test_region_model_at_the_cnn_kinematics_of_its_spectrum(qtbot, tool, tmp_path):
+    from inference_models import write_model
+
+    from mirabelle.inference.model import load_model
+
+    tool, cube = tool
+    model = load_model(str(write_model(tmp_path, kinematics=(-180.0, 30.0, 4.0, 5.0))), threads=1)
+    tool.model_provider = lambda: (model, 0.0)
+    with qtbot.waitSignal(tool.spectrum_ready, timeout=20000):
+        tool.add_shape("circle", centre=(20, 18), size=8)
+    assert tool.live_kinematics["velocity_kms"] == pytest.approx(-180.0, abs=1.0)
+    x, y = tool.model_curve.getData()
+    assert x.size > 10 and np.isfinite(y).all()
+    peak = x[np.argmax(y)]  # the model's Hα peak sits at the network's velocity
+    assert abs(peak - 1e7 / 656.2819 * np.sqrt((1 + 180 / 299792.458) / (1 - 180 / 299792.458))) < 1.0

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from shiboken6 import isValid
 
 from mirabelle.analysis.region_spectra import regions_mask, region_spectrum, serialize_ds9, shape_mask
@@ -80,12 +80,33 @@ def region_to_roi(region, pen):
     return None
 
 
-def _compute(cube, shapes, mean: bool, name: str, *, stale, progress):
+def _compute(cube, shapes, mean: bool, name: str, model_provider, *, stale, progress):
+    """(RegionSpectrum, model curve (axis, values) or None, kinematics dict or None), off the GUI thread."""
     mask = regions_mask(shapes, (cube.nx, cube.ny), cube.wcs)
     if stale():
         return None
-    return region_spectrum(cube, mask, mean=mean, description=name, ds9_text=serialize_ds9(shapes),
-                           progress=progress)
+    spectrum = region_spectrum(cube, mask, mean=mean, description=name, ds9_text=serialize_ds9(shapes),
+                               progress=progress)
+    provided = model_provider() if model_provider is not None else None
+    if provided is None or provided[0] is None or stale():
+        return spectrum, None, None
+    return (spectrum,) + _model_at_cnn_kinematics(cube, mask, spectrum, *provided)
+
+
+def _model_at_cnn_kinematics(cube, mask, spectrum, model, vsys_kms: float):
+    """The line model of the region's spectrum at the network's kinematics of that spectrum
+    (solved as a click is, with the region's mean instrumental FWHM)."""
+    from mirabelle.inference.runner import predict_kinematics
+    from mirabelle.session.pixel import KINEMATIC_KEYS, solved_pixel
+
+    values = np.where(np.isfinite(spectrum.values), spectrum.values, 0.0)
+    kinematics = dict(zip(KINEMATIC_KEYS, (float(v) for v in
+                                           predict_kinematics(model, values[None, :], spectrum.axis_cm1, vsys_kms)[0])))
+    fwhm = float(np.mean(cube.fwhm_map_cm1()[mask]))
+    result = solved_pixel(0, 0, spectrum.axis_cm1, values, kinematics, fwhm)
+    if result.curve is None:
+        return None, kinematics
+    return (result.curve_axis_cm1, result.curve), kinematics
 
 
 class RegionTool(QObject):
@@ -98,7 +119,7 @@ class RegionTool(QObject):
     spectrum_ready = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, image_view, plot, to_plot_x=None, autosave: bool = True) -> None:
+    def __init__(self, image_view, plot, to_plot_x=None, autosave: bool = True, model_provider=None) -> None:
         super().__init__()
         self.image_view, self.plot = image_view, plot
         self.to_plot_x = to_plot_x or (lambda axis: np.asarray(axis, dtype=float))
@@ -106,9 +127,15 @@ class RegionTool(QObject):
         self.mean = True
         self.rois: list = []
         self.live = None  # the RegionSpectrum of the selected region
+        self.live_kinematics: dict | None = None  # the CNN kinematics of that spectrum
+        # called in the worker thread: (KinematicsModel, systemic velocity km/s) or None
+        self.model_provider = model_provider
         self.pinned: list[tuple[Any, pg.PlotDataItem]] = []
         self.live_curve = pg.PlotDataItem([], [], pen=pg.mkPen(LIVE_RGB, width=2))
         plot.addItem(self.live_curve)  # in the legend once it holds a spectrum
+        self.model_curve = pg.PlotDataItem([], [], pen=pg.mkPen(LIVE_RGB, width=1.5, style=Qt.PenStyle.DashLine))
+        plot.addItem(self.model_curve)
+        self._model_xy = None
         self.worker = LatestWorker()
         self.worker.result.connect(self._on_result)
         self.worker.failed.connect(lambda _g, exc: self.failed.emit(str(exc)))
@@ -208,19 +235,28 @@ class RegionTool(QObject):
             self.failed.emit("the region lies outside the image")
             return
         name = f"{type(region).__name__.replace('PixelRegion', '').lower()} {len(self.rois)}"
-        self.worker.request(_compute, self.cube, [region], self.mean, name)
+        self.worker.request(_compute, self.cube, [region], self.mean, name, self.model_provider)
 
-    def _on_result(self, _generation: int, spectrum) -> None:
+    def _on_result(self, _generation: int, value) -> None:
         if not isValid(self.live_curve):
             return  # a late answer after the widgets were deleted
-        self.live = spectrum
+        spectrum, model_xy, kinematics = value
+        self.live, self._model_xy, self.live_kinematics = spectrum, model_xy, kinematics
         self._draw(self.live_curve, spectrum)
+        self._draw_model()
         legend = getattr(self.plot, "legend", None)
         if legend is not None:
             legend.removeItem(self.live_curve)
-            legend.addItem(self.live_curve, self._label(spectrum))
+            legend.addItem(self.live_curve, self._label(spectrum, kinematics))
         self._fit_y(spectrum.values)
         self.spectrum_ready.emit(spectrum)
+
+    def _draw_model(self) -> None:
+        if self._model_xy is None:
+            self.model_curve.setData([], [])
+            return
+        axis, values = self._model_xy
+        self.model_curve.setData(self.to_plot_x(axis), values)
 
     def _fit_y(self, values: np.ndarray) -> None:
         """Widen the plot's y range to hold ``values`` (the pixel spectrum's range is kept)."""
@@ -231,8 +267,11 @@ class RegionTool(QObject):
         top = max(high, float(finite.max()) + 0.15 * float(np.ptp(finite)))
         self.plot.vb.setYRange(min(low, float(finite.min())), top, padding=0)
 
-    def _label(self, spectrum) -> str:
-        return f"{spectrum.description}: {spectrum.combine} of {spectrum.pixels} px"
+    def _label(self, spectrum, kinematics: dict | None = None) -> str:
+        text = f"{spectrum.description}: {spectrum.combine} of {spectrum.pixels} px"
+        if kinematics:
+            text += f", v {kinematics['velocity_kms']:.0f}, σ {kinematics['broadening_kms']:.0f} km/s"
+        return text
 
     def _draw(self, curve, spectrum) -> None:
         finite = np.isfinite(spectrum.values)
@@ -243,6 +282,7 @@ class RegionTool(QObject):
         self.to_plot_x = to_plot_x
         if self.live is not None:
             self._draw(self.live_curve, self.live)
+        self._draw_model()
         for spectrum, curve in self.pinned:
             self._draw(curve, spectrum)
 
@@ -266,8 +306,9 @@ class RegionTool(QObject):
         for roi in self.rois:
             self.image_view.view_box.removeItem(roi)
         had_spectrum = self.live is not None
-        self.rois, self._selected, self.live = [], None, None
+        self.rois, self._selected, self.live, self._model_xy = [], None, None, None
         self.live_curve.setData([], [])
+        self.model_curve.setData([], [])
         legend = getattr(self.plot, "legend", None)
         if legend is not None:
             legend.removeItem(self.live_curve)

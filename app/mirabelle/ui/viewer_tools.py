@@ -51,7 +51,7 @@ class ViewerTools(QObject):
         self.slider = ChannelSlider()
         self.cursor = SpectralCursor(panel.plot, unit())
         self.channels = ChannelBrowser(self.slider, self.cursor, image)
-        self.regions = RegionTool(image, panel.plot, unit())
+        self.regions = RegionTool(image, panel.plot, unit(), model_provider=self._loaded_model)
         self.pv = PVView(image)
         self.ratios = RatioScatter(image)
         self.moments = MomentView(image, panel.plot, lambda: window.state.spectrum_unit)
@@ -146,6 +146,11 @@ class ViewerTools(QObject):
                            ("Send channel image", self.samp_send_channel),
                            ("Send region spectrum", self.samp_send_spectrum)):
             samp.addAction(text, slot)
+
+    def _loaded_model(self):
+        """(kinematics model, systemic velocity km/s) already loaded by the window, or None."""
+        model = getattr(self.window, "model", None)
+        return None if model is None else (model, float(getattr(self.window, "vsys_kms", 0.0) or 0.0))
 
     def _message(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 6000)
