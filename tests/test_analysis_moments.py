@@ -115,10 +115,14 @@ def test_moments_command_writes_fits_with_the_cube_wcs(synthetic_cube_path, tmp_
     assert fits.getheader(tmp_path / "band" / "moment1.fits")["RESTLINE"] == "Halpha"
 
 
-def test_moments_command_refuses_missing_velocity_in_one_line(synthetic_cube_path, tmp_path, capsys):
-    assert main(["moments", str(synthetic_cube_path), "--line", "Halpha", "-o", str(tmp_path / "m")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "--velocity" in err and "\n" not in err
+def test_moments_command_detects_the_systemic_velocity_and_errors_are_one_line(synthetic_cube_path, tmp_path,
+                                                                              capsys):
+    from astropy.io import fits
+
+    assert main(["moments", str(synthetic_cube_path), "--line", "Halpha", "-o", str(tmp_path / "m")]) == 0
+    assert "detected" in capsys.readouterr().err
+    assert fits.getheader(tmp_path / "m" / "moment1.fits")["VSYS"] == pytest.approx(SYSTEMIC, abs=30)
     assert main(["moments", str(synthetic_cube_path), "--line", "OIII5007", "--velocity", "0",
-                 "-o", str(tmp_path / "m")]) == 2
-    assert "expected a line among" in capsys.readouterr().err
+                 "-o", str(tmp_path / "m2")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "expected a line among" in err and "\n" not in err

@@ -13,7 +13,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--width", type=float, default=None, metavar="KM_S",
                         help="half-width of the line band about the velocity (default 300 km/s)")
     parser.add_argument("--velocity", type=float, default=None, metavar="KM_S",
-                        help="systemic velocity the line band is centred on (km/s)")
+                        help="systemic velocity the line band is centred on (km/s; default: detected in the cube)")
     parser.add_argument("--velocity-map", metavar="FITS", default=None,
                         help="velocity map (km/s, e.g. velocity.fits from predict): the band follows each pixel")
     parser.add_argument("--unit", choices=("cm-1", "nm"), default="cm-1", help="unit of --band (default cm-1)")
@@ -26,16 +26,21 @@ def add_arguments(parser) -> None:
 
 
 def _velocity(args, cube):
-    from mirabelle.errors import MirabelleError
-
+    """The band's centre: a velocity map, the given systemic velocity, or the one detected in the cube."""
     if args.velocity_map:
         from mirabelle.analysis.maps_io import read_map
 
         return read_map(args.velocity_map, (cube.nx, cube.ny))
-    if args.velocity is None:
-        raise MirabelleError("expected --velocity KM_S (the systemic velocity) or --velocity-map FITS with "
-                             "--line, found neither")
-    return args.velocity
+    if args.velocity is not None:
+        return args.velocity
+    import sys
+
+    from mirabelle.inference.systemic import detect_systemic_velocity
+
+    found = detect_systemic_velocity(cube)  # MirabelleError with the reason when the cube shows no line
+    print(f"systemic velocity {found.velocity_kms:.1f} km/s detected ({found.significance:.0f} sigma over "
+          f"{found.pixels} line-bright pixels); give --velocity to override", file=sys.stderr)
+    return found.velocity_kms
 
 
 def run(args) -> int:

@@ -102,6 +102,9 @@ def write_moment_maps(folder: str | Path, maps, cube, overwrite: bool = False) -
     keys = {"BAND": band.describe()[:68],
             "RESTLINE": (band.reference_line, "velocities are about this line"),
             "RESTWAV": (REST_NM[band.reference_line] * 1e-9, "m, air rest wavelength of RESTLINE")}
+    velocity = getattr(band, "velocity_kms", None)
+    if velocity is not None and np.ndim(velocity) == 0:
+        keys["VSYS"] = (float(velocity), "km/s, velocity the line band is centred on")
     arrays = maps.arrays()
     names = [f"{name}.fits" for name in arrays]
     with StagedFolder(folder, names, overwrite=overwrite) as staged:
