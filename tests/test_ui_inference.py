@@ -38,9 +38,9 @@ def test_inference_fills_maps_and_overlay(qtbot, make_window, cube_path, tmp_pat
     text = window.readout_text(3, 4)
     assert "v " in text and "km/s" in text
     # V toggles the overlay
-    window.toggle_overlay_action.trigger()
+    window.menus.toggle_overlay_action.trigger()
     assert not window.state.overlay_visible and not overlay.isVisible()
-    window.toggle_overlay_action.trigger()
+    window.menus.toggle_overlay_action.trigger()
     assert overlay.isVisible()
     # another map with its own colormap and limits
     window.state.overlay_map = "broadening"
@@ -90,28 +90,28 @@ def test_reopen_uses_cached_maps(qtbot, make_window, cube_path, tmp_path, monkey
 def test_cancel_stops_inference(qtbot, make_window, cube_path, tmp_path, monkeypatch):
     import threading
 
-    from mirabelle.ui import core_api
+    from mirabelle.session import session as session_module
 
     window = make_window()
     open_and_wait(qtbot, window, cube_path)
     _model_for(window, tmp_path)
     gate = threading.Event()  # hold the worker until Cancel was pressed: no race with a fast run
-    real_load = core_api.load_model_for
+    real_load = session_module.choose_model
 
     def gated_load(*args, **kwargs):
         gate.wait(10)
         return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(core_api, "load_model_for", gated_load)
+    monkeypatch.setattr(session_module, "choose_model", gated_load)
     with qtbot.waitSignal(window.inference_finished, timeout=120000) as blocker:
         window.start_inference(use_cache=False)
-        assert window.cancel_button.isVisible()
-        window.cancel_button.click()
+        assert window.status.cancel_button.isVisible()
+        window.status.cancel_button.click()
         gate.set()
     assert blocker.args == [False]
-    assert window.maps is None or core_api.done_count(window.maps) < window.cube.nx * window.cube.ny
+    assert window.maps is None or int(window.maps.done.sum()) < window.cube.nx * window.cube.ny
     assert not window.inference_running
-    assert not window.progress_bar.isVisible()
+    assert not window.status.progress_bar.isVisible()
     # the window stays usable: run again to completion
     with qtbot.waitSignal(window.inference_finished, timeout=120000) as blocker:
         window.start_inference(use_cache=False)
@@ -136,14 +136,14 @@ def test_unexpected_worker_error_goes_to_the_hook(qtbot, make_window, cube_path,
         raise RuntimeError("worker exploded")
         yield  # pragma: no cover
 
-    monkeypatch.setattr("mirabelle.ui.core_api.iterate_inference", broken)
+    monkeypatch.setattr("mirabelle.session.session.Session.run", broken)
     window.model_name = None
     with qtbot.waitSignal(window.inference_finished, timeout=30000) as blocker:
         window.start_inference()
     assert blocker.args == [False]
     qtbot.waitUntil(lambda: len(unexpected_errors) == 1, timeout=5000)
     assert str(unexpected_errors.pop()) == "worker exploded"  # handled: the fixture sees none left
-    assert not window.inference_running and not window.progress_bar.isVisible()
+    assert not window.inference_running and not window.status.progress_bar.isVisible()
 
 
 def test_double_score_hint_layer(qtbot, make_window, cube_path, tmp_path):
@@ -153,7 +153,7 @@ def test_double_score_hint_layer(qtbot, make_window, cube_path, tmp_path):
     with qtbot.waitSignal(window.inference_finished, timeout=120000):
         window.start_inference(use_cache=False)
     window.state.flag_hint_threshold = 0.0
-    window.hint_action.trigger()  # H
+    window.menus.hint_action.trigger()  # H
     assert window.state.flag_hint_visible
     hint = window.image_view.hint_item
     assert hint.isVisible() and window.image_view.hint_shadow.isVisible()
@@ -161,7 +161,7 @@ def test_double_score_hint_layer(qtbot, make_window, cube_path, tmp_path):
     bounds = hint.path().boundingRect()
     assert (bounds.left(), bounds.top()) == tuple(float(v) for v in scored.min(axis=0))
     assert (bounds.right(), bounds.bottom()) == tuple(float(v) + 1 for v in scored.max(axis=0))
-    window.hint_action.trigger()
+    window.menus.hint_action.trigger()
     assert not hint.isVisible()
 
 

@@ -88,7 +88,7 @@ def test_controls_mirror_state_both_ways(qtbot, make_window):
     assert window.state.colormap == "magma"
     window.state.overlay_map = "broadening"
     assert window.controls.map_combo.currentData() == "broadening"
-    assert window.overlay_actions["broadening"].isChecked()
+    assert window.menus.overlay_actions["broadening"].isChecked()
 
 
 def test_bad_file_shows_message_and_window_stays_usable(qtbot, make_window, messages, tmp_path, cube_path):
@@ -221,10 +221,10 @@ def test_file_open_event_before_any_window_is_kept(qtbot):
 def test_window_geometry_and_inference_switch_persist(qtbot, make_window, cube_path):
     window = make_window()
     window.resize(1300, 820)
-    assert not window.auto_action.isChecked()  # the factory's windows do not infer on open
-    window.auto_action.trigger()  # Kinematics ▸ Run inference when a cube opens: on
+    assert not window.menus.auto_action.isChecked()  # the factory's windows do not infer on open
+    window.menus.auto_action.trigger()  # Kinematics ▸ Run inference when a cube opens: on
     assert settings.run_inference_on_open() is True
-    window.auto_action.trigger()  # and off again
+    window.menus.auto_action.trigger()  # and off again
     assert settings.run_inference_on_open() is False
     window.save_settings()
     assert settings.window_geometry("main") == window.saveGeometry()
@@ -233,7 +233,7 @@ def test_window_geometry_and_inference_switch_persist(qtbot, make_window, cube_p
     qtbot.addWidget(window2)
     try:
         assert window2.run_inference_on_open is False
-        assert not window2.auto_action.isChecked()
+        assert not window2.menus.auto_action.isChecked()
         assert window2.restoreGeometry(settings.window_geometry("main"))
     finally:
         window2.shutdown()
@@ -279,15 +279,15 @@ def test_hover_updates_the_readout(qtbot, make_window, tiny_cube_path):
     open_and_wait(qtbot, window, tiny_cube_path)
     view = window.image_view
     view.pixel_hovered.emit((5, 7))
-    qtbot.waitUntil(lambda: window.readout_label.text().startswith("x 5  y 7"), timeout=3000)
-    assert "deep" in window.readout_label.text()
+    qtbot.waitUntil(lambda: window.status.readout_label.text().startswith("x 5  y 7"), timeout=3000)
+    assert "deep" in window.status.readout_label.text()
 
 
 def test_reader_bug_goes_to_the_hook_and_window_survives(qtbot, make_window, unexpected_errors, monkeypatch,
                                                           cube_path):
-    from mirabelle.ui import core_api
+    import mirabelle.cube
 
-    real_open = core_api.open_cube
+    real_open = mirabelle.cube.open_cube
     calls = []
 
     def broken_once(path):
@@ -297,7 +297,7 @@ def test_reader_bug_goes_to_the_hook_and_window_survives(qtbot, make_window, une
         return real_open(path)
 
     window = make_window()
-    monkeypatch.setattr(core_api, "open_cube", broken_once)
+    monkeypatch.setattr(mirabelle.cube, "open_cube", broken_once)  # what the session opens with
     assert not window.open_path(cube_path)
     assert isinstance(unexpected_errors.pop(), KeyError)
     open_and_wait(qtbot, window, cube_path)  # the next open works
@@ -307,11 +307,11 @@ def test_recent_files_menu_reopens(qtbot, make_window, cube_path, tiny_cube_path
     window = make_window()
     open_and_wait(qtbot, window, cube_path)
     open_and_wait(qtbot, window, tiny_cube_path)
-    window._fill_recent_menu()
-    labels = [a.text() for a in window.recent_menu.actions() if a.text()]
+    window.menus.fill_recent_menu()
+    labels = [a.text() for a in window.menus.recent_menu.actions() if a.text()]
     assert labels[0].endswith("tiny_bright.hdf5") and labels[1].endswith(cube_path.split("/")[-1])
     with qtbot.waitSignal(window.deep_image_shown, timeout=10000):
-        window.recent_menu.actions()[1].trigger()
+        window.menus.recent_menu.actions()[1].trigger()
     assert window.state.cube_path.endswith(cube_path.split("/")[-1])
 
 

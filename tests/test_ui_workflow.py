@@ -87,9 +87,9 @@ def test_about_lists_the_model_card_and_help_lists_shortcuts(qtbot, make_window,
     window = make_window()
     open_and_wait(qtbot, window, cube_path)
     _infer(qtbot, window, tmp_path)
-    text = window.about_text()
+    text = window.menus.about_text()
     assert window.model.card["name"] in text and "sha256" in text
-    window.show_shortcuts()  # opens a non-modal box, does not block
+    window.menus.show_shortcuts()  # opens a non-modal box, does not block
 
 
 def test_launch_opens_command_line_file(qapp, cube_path, tmp_path, monkeypatch):

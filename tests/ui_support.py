@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 from mirabelle.ui import errors as ui_errors
-from mirabelle.ui import settings
+from mirabelle.ui import settings, tasks
 from mirabelle.ui.main_window import MainWindow
 
 
@@ -83,7 +85,8 @@ def messages(monkeypatch):
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, monkeypatch, unexpected_errors, messages):
-    """Factory of main windows with settings and map cache in temp dirs; closes them, joins threads."""
+    """Factory of main windows with settings and map cache in temp dirs; closes them, waits for
+    their workers and fails when a worker or an inference thread outlives them."""
     settings.use_file(tmp_path / "settings.ini")
     monkeypatch.setenv("MIRABELLE_CACHE_DIR", str(tmp_path / "cache"))
     windows: list[MainWindow] = []
@@ -100,6 +103,10 @@ def make_window(qtbot, tmp_path, monkeypatch, unexpected_errors, messages):
     for window in windows:
         window.shutdown()
         assert not window.inference_running
+    assert tasks.wait_for_workers(10000), "workers still running 10 s after the windows closed"
+    qtbot.waitUntil(lambda: tasks.running_workers() == 0, timeout=5000)  # their callbacks ran too
+    leaked = [thread.name for thread in threading.enumerate() if thread.name.startswith("mirabelle-")]
+    assert not leaked, f"threads left running: {leaked}"
     settings.use_file(None)
 
 

@@ -219,7 +219,7 @@ def key_stepping(window, probe, rate_hz: float, duration_s: float) -> dict:
     in_window = [t for t, _ in drawn if t <= t_release]
     last = selected[-1][1] if selected else None
     shown = window.spectrum_panel.pixel_data
-    readout = window.readout_label.text()
+    readout = window.status.readout_label.text()
     return {
         "rate_hz": rate_hz, "steps": len(selected), "drawn": len(drawn),
         "updates_per_s": len(in_window) / (t_release - t_start),
@@ -273,7 +273,7 @@ def main() -> int:
     parser.add_argument("--cube", help="use this cube instead of a synthetic one")
     args = parser.parse_args()
 
-    from mirabelle.ui import core_api, settings
+    from mirabelle.ui import settings
     from mirabelle.ui.app import application
     from mirabelle.ui.main_window import MainWindow
 
@@ -355,17 +355,20 @@ def main() -> int:
     t_read = (time.perf_counter() - t) / reps
     from mirabelle.inference.preprocess import prepare
     from mirabelle.inference.saliency import saliency
-    from mirabelle.lines import solve_amplitudes
+    from mirabelle.inference import runner
 
     axis, values = np.asarray(spectrum.axis_cm1), np.asarray(spectrum.values)
     t = time.perf_counter()
     for _ in range(reps):
         out = model.predict(prepare(values[None], axis, model.card))[0]
     t_cnn = (time.perf_counter() - t) / reps
-    fwhm = cube.fwhm_cm1(x, y)
+    session = window.controller.session
+    solver = session._line_solver()
+    tile = cube.read_tile(slice(x, x + 1), slice(y, y + 1), runner.model_band_cm1(cube, model))
+    known, todo, fwhm = out[None, None, :], np.ones((1, 1), bool), np.array([[cube.fwhm_cm1(x, y)]])
     t = time.perf_counter()
-    for _ in range(reps):
-        solve_amplitudes(values[None], axis, float(out[0]), float(out[1]), fwhm)
+    for _ in range(reps):  # the maps' line solve at known kinematics, as a click does
+        runner.compute_tile(tile, cube.tile_axis_cm1(tile), fwhm, todo, model, solver, kinematics=known)
     t_fit = (time.perf_counter() - t) / reps
     t = time.perf_counter()
     for _ in range(reps):
@@ -373,10 +376,10 @@ def main() -> int:
     t_sal = (time.perf_counter() - t) / reps
     t = time.perf_counter()
     for _ in range(reps):
-        core_api.pixel_data(cube, x, y, model, window.maps)
+        session.pixel(x, y)
     t_all = (time.perf_counter() - t) / reps
     print(f"click breakdown: read {1000 * t_read:.1f} ms, CNN {1000 * t_cnn:.1f} ms, line solve "
-          f"{1000 * t_fit:.1f} ms, saliency {1000 * t_sal:.1f} ms; pixel_data total {1000 * t_all:.1f} ms")
+          f"{1000 * t_fit:.1f} ms, saliency {1000 * t_sal:.1f} ms; session.pixel total {1000 * t_all:.1f} ms")
     window.close()
     settings.use_file(None)
     scratch.cleanup()

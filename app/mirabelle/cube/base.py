@@ -23,7 +23,7 @@ from types import MappingProxyType
 import numpy as np
 
 from mirabelle.cube.limits import check_axis
-from mirabelle.cube.tiling import aligned_tile, default_tile, tile_origins
+from mirabelle.cube.tiling import Tile, aligned_tile, default_tile, tile_origins
 from mirabelle.errors import CubeError
 from mirabelle.lines.constants import HALPHA_CM1
 from mirabelle.lines.instrument import ORB_SINC_FWHM, sinc_fwhm_cm1
@@ -58,33 +58,6 @@ class Spectrum:
     def is_valid(self) -> bool:
         """False when every value is NaN or infinite (a masked or border pixel)."""
         return bool(np.isfinite(self.values).any())
-
-
-@dataclass(frozen=True, eq=False)
-class Tile:
-    """A block of the cube read in one go by `Cube.iter_tiles`.
-
-    Attributes
-    ----------
-    x0, y0 : int, pixel of ``data[0, 0]``.
-    data : (tx, ty, nband) float32, real part, indexed ``[x - x0, y - y0, channel]``.
-    channels : slice of the cube's channels held in ``data``'s last axis.
-    """
-
-    x0: int
-    y0: int
-    data: np.ndarray
-    channels: slice
-
-    @property
-    def x_slice(self) -> slice:
-        """Cube x range of the tile: ``maps[tile.x_slice, tile.y_slice]`` is its footprint."""
-        return slice(self.x0, self.x0 + self.data.shape[0])
-
-    @property
-    def y_slice(self) -> slice:
-        """Cube y range of the tile."""
-        return slice(self.y0, self.y0 + self.data.shape[1])
 
 
 class Cube:

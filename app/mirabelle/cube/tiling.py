@@ -10,6 +10,36 @@ for a contiguous HDF5 dataset (rows of spectra are contiguous) and ``(nx, 1)`` f
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+@dataclass(frozen=True, eq=False)
+class Tile:
+    """A block of the cube read in one go by `Cube.iter_tiles`.
+
+    Attributes
+    ----------
+    x0, y0 : int, pixel of ``data[0, 0]``.
+    data : (tx, ty, nband) float32, real part, indexed ``[x - x0, y - y0, channel]``.
+    channels : slice of the cube's channels held in ``data``'s last axis.
+    """
+
+    x0: int
+    y0: int
+    data: np.ndarray
+    channels: slice
+
+    @property
+    def x_slice(self) -> slice:
+        """Cube x range of the tile: ``maps[tile.x_slice, tile.y_slice]`` is its footprint."""
+        return slice(self.x0, self.x0 + self.data.shape[0])
+
+    @property
+    def y_slice(self) -> slice:
+        """Cube y range of the tile."""
+        return slice(self.y0, self.y0 + self.data.shape[1])
+
 
 DEFAULT_TILE_PIXELS = 4096
 """Pixels per default tile (about 64 × 64): 14 MB of float32 for 840 channels, a read of

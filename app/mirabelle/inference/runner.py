@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mirabelle.cube.base import Tile
+from mirabelle.cube.tiling import Tile
 from mirabelle.inference import maps as quality
 from mirabelle.inference.linefit import LineSolver
 from mirabelle.inference.maps import KinematicMaps, TileResult

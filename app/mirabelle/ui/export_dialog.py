@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from mirabelle.errors import MirabelleError
 from mirabelle.lines import LINE_LABELS, LINE_NAMES
-from mirabelle.ui.workers import FunctionTask
+from mirabelle.ui.tasks import run_function
 
 ERROR_STYLE = "color: #d62728;"
 OK_STYLE = "color: #2ca02c;"
@@ -126,7 +126,6 @@ class ExportPriorsDialog(QDialog):
         self.model_card = model_card
         self._export_function = export_function
         self._confirmed_overwrite: tuple | None = None
-        self._signals = None  # the running task's signals, kept alive until delivered
         self.busy = False
 
         cube_path = Path(getattr(cube, "path", "cube"))
@@ -308,15 +307,11 @@ class ExportPriorsDialog(QDialog):
             self.failed.emit(self.status_label.text())
             return False
         function = self._export_function or _default_export()
-        task = FunctionTask(function, dict(maps=self.maps, cube=self.cube, out_dir=self.folder,
-                                           flags=self._export_flags(), model_card=self.model_card,
-                                           overwrite=overwrite, extras=self.extras_check.isChecked()))
-        task.signals.done.connect(self._on_done)
-        task.signals.failed.connect(self._on_failed)
-        self._signals = task.signals
         self._set_busy(True)
         self._show(f"Exporting to {self.folder}…")
-        QThreadPool.globalInstance().start(task)
+        run_function(function, maps=self.maps, cube=self.cube, out_dir=self.folder, flags=self._export_flags(),
+                     model_card=self.model_card, overwrite=overwrite, extras=self.extras_check.isChecked(),
+                     on_return=self._on_done, on_error=self._on_failed)
         return True
 
     def _set_busy(self, busy: bool) -> None:
@@ -326,7 +321,7 @@ class ExportPriorsDialog(QDialog):
             widget.setEnabled(not busy and (widget is not self.flags_check or self.flags is not None))
         self.export_button.setEnabled(not busy)
 
-    def _on_done(self, _tag, summary) -> None:
+    def _on_done(self, summary) -> None:
         self._set_busy(False)
         self._confirmed_overwrite = None
         self.export_button.setText("Export")
@@ -341,15 +336,12 @@ class ExportPriorsDialog(QDialog):
         self.open_folder_button.setVisible(True)
         self.exported.emit(summary)
 
-    def _on_failed(self, _tag, exc: BaseException) -> None:
+    def _on_failed(self, exc: BaseException) -> None:  # the worker reports unexpected errors too
         self._set_busy(False)
         if isinstance(exc, MirabelleError):
             text = f"Not exported: {exc}"
         else:
-            from mirabelle.ui.errors import report_exception
-
             text = f"Not exported: an unexpected {type(exc).__name__} occurred ({exc})."
-            report_exception(exc)
         self._show(text, ok=False)
         self.failed.emit(text)
 

@@ -5,7 +5,7 @@
 item that takes left clicks and drags only while ``state.flag_mode != "off"``, a brush
 circle and the polygon being drawn. It restores a cube's flags on
 :meth:`FlagLayer.set_cube` and autosaves them (debounced, ≤ 0.3 s after a change,
-:class:`FlagAutosave`). The side panel driving it is :mod:`mirabelle.ui.flag_panel`.
+:class:`~mirabelle.ui.flag_autosave.FlagAutosave`). The side panel driving it is :mod:`mirabelle.ui.flag_panel`.
 
 Coordinates: the view shows pixel ``(x, y)`` over the square x..x+1, y..y+1, so a view
 position ``(vx, vy)`` is the pixel coordinate ``(vx − ½, vy − ½)`` of the mask, whose
@@ -14,8 +14,6 @@ pixel centres are integers.
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,76 +24,12 @@ from PySide6.QtWidgets import QGraphicsEllipseItem
 
 from mirabelle.errors import FlagsError, MirabelleError
 from mirabelle.flags import FlagMask, FlagRegion, autosave_path, find_saved
-from mirabelle.flags.storage import flags_lock, save_mask
+from mirabelle.ui.flag_autosave import AUTOSAVE_DELAY_MS, FlagAutosave, keep_aside
 
 Z_FLAGS = 20
 FLAG_RGB = (0, 229, 255)
 FLAG_FILL_ALPHA = 80
 FLAG_EDGE_ALPHA = 235
-AUTOSAVE_DELAY_MS = 300
-
-
-class FlagAutosave(QObject):
-    """Writes a mask to ``path`` at most ``delay_ms`` after the first unsaved change.
-
-    The timer is not restarted by later changes, so continuous painting is still saved
-    every ``delay_ms``. Each write is atomic (temporary file + rename). ``saved(path)``
-    after each write; ``failed(message)`` when the folder refuses it.
-    """
-
-    saved = Signal(str)
-    failed = Signal(str)
-
-    def __init__(self, flags: FlagMask, path: str | Path, wcs=None, delay_ms: int = AUTOSAVE_DELAY_MS,
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.flags = flags
-        self.path = Path(path)
-        self.wcs = wcs
-        self.last_saved: float | None = None
-        self._dirty = False
-        self._hold = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(delay_ms)
-        self._timer.timeout.connect(self.flush)
-        flags.changed.append(self._on_model_changed)
-
-    @property
-    def pending(self) -> bool:
-        """True while a change waits to be written."""
-        return self._dirty
-
-    def _on_model_changed(self, _box) -> None:
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def flush(self) -> bool:
-        """Write now if anything is unsaved; True on success (or nothing to do)."""
-        self._timer.stop()
-        if not self._dirty:
-            return True
-        try:
-            if self._hold is None:  # kept until detach: a second app on this cube is refused
-                self._hold = flags_lock(self.path).acquire()
-            save_mask(self.path, self.flags.data, wcs=self.wcs)
-        except MirabelleError as exc:
-            self.failed.emit(str(exc))
-            return False
-        self._dirty = False
-        self.last_saved = time.time()
-        self.saved.emit(str(self.path))
-        return True
-
-    def detach(self) -> None:
-        """Flush and stop listening to the mask."""
-        self.flush()
-        if self._hold is not None:
-            self._hold.release()
-            self._hold = None
-        if self._on_model_changed in self.flags.changed:
-            self.flags.changed.remove(self._on_model_changed)
 
 
 class _FlagInputItem(pg.GraphicsObject):
@@ -261,7 +195,7 @@ class FlagLayer(QObject):
                     self.flags.load(saved)
                     text = f"Restored {self.flags.count} flagged pixels from {saved}."
                 except FlagsError as exc:
-                    text = f"Flags not restored: {exc}{_keep_aside(saved)}"
+                    text = f"Flags not restored: {exc}{keep_aside(saved)}"
             self.flags.changed.append(self._on_model_changed)
             self.autosave = FlagAutosave(self.flags, autosave_path(cube_path), wcs=wcs,
                                          delay_ms=self._autosave_delay_ms, parent=self)
@@ -449,16 +383,6 @@ class FlagLayer(QObject):
 
     def center_on_region(self, region: FlagRegion) -> None:
         self.center_on(*region.centroid, box=region.box)
-
-
-def _keep_aside(path: Path) -> str:
-    """Rename an unusable flag file so the next autosave does not replace it; says where it went."""
-    backup = path.with_name(path.name + ".bak")
-    try:
-        os.replace(path, backup)
-    except OSError:
-        return ""
-    return f" It was kept as {backup}."
 
 
 def _window_with_border(data: np.ndarray, x0: int, x1: int, y0: int, y1: int) -> np.ndarray:

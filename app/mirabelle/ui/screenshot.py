@@ -37,7 +37,8 @@ def take_screenshot(cube_path: str, out_png: str, pixel: tuple[int, int] | None 
 
     Returns the PNG's (width, height). Raises CubeError / ExportError with a sentence.
     """
-    from mirabelle.ui import core_api, errors, settings
+    from mirabelle.cube import open_cube
+    from mirabelle.ui import errors, settings
     from mirabelle.ui.app import application
     from mirabelle.ui.main_window import MainWindow
 
@@ -48,7 +49,7 @@ def take_screenshot(cube_path: str, out_png: str, pixel: tuple[int, int] | None 
         old_box = errors.message_box
         errors.message_box = lambda parent, title, text, details=None, icon=None: messages.append(text)
         try:
-            core_api.open_cube(cube_path).close()  # a bad file raises CubeError here, before any window
+            open_cube(cube_path).close()  # a bad file raises CubeError here, before any window
             window = MainWindow(run_inference=False, restore_settings=False)
             window.resize(*size)
             window.model_name = model
@@ -80,7 +81,7 @@ def take_screenshot(cube_path: str, out_png: str, pixel: tuple[int, int] | None 
             if not shown:
                 wait_for_signal(window.pixel_data_shown, 60.0)
             window.statusBar().clearMessage()
-            window.readout_label.setText(window.readout_text(*pixel))
+            window.status.readout_label.setText(window.readout_text(*pixel))
             for _ in range(3):  # let layouts and pyqtgraph settle
                 app.processEvents()
             image = window.grab().toImage()

@@ -45,6 +45,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -106,23 +107,25 @@ def _path(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-# field -> (default, validator)
-FIELDS: dict[str, tuple[Any, Any]] = {
-    "cube_path": (None, _path),
-    "selected_pixel": (None, _pixel),
-    "stretch": ("linear", _choice(STRETCHES)),
-    "limits_mode": ("99.5", _choice(LIMITS_MODES)),
-    "limits": (None, _limits),
-    "colormap": ("gray", _choice(COLORMAPS)),
-    "overlay_map": (None, _optional_choice(MAP_NAMES)),
-    "overlay_opacity": (0.6, _unit_float),
-    "overlay_visible": (True, bool),
-    "flag_mode": ("off", _choice(FLAG_MODES)),
-    "brush_radius": (3.0, _radius),
-    "flag_hint_visible": (False, bool),
-    "flag_hint_threshold": (0.5, float),
-    "spectrum_unit": ("cm1", _choice(SPECTRUM_UNITS)),
-}
+class Field:
+    """One declared display field of :class:`ViewState`: a default, a validator, a change signal.
+
+    Reading ``state.name`` gives the value; writing it validates, stores and, when it
+    differs, emits ``name_changed(value)`` and ``changed("name")`` (glue's callback
+    properties, as plain descriptors).
+    """
+
+    def __init__(self, default: Any, validate: Callable[[Any], Any]) -> None:
+        self.default, self.validate = default, validate
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, state, owner=None) -> Any:
+        return self if state is None else state._values[self.name]
+
+    def __set__(self, state, value: Any) -> None:
+        state.set(self.name, value)
 
 
 PixelData = PixelResult
@@ -132,10 +135,26 @@ PixelData = PixelResult
 class ViewState(QObject):
     """Display choices of one window, with one change signal per field.
 
-    Attributes are the keys of :data:`FIELDS`; per-map overlay limits and colormaps are
+    The fields are the :class:`Field` attributes below (:data:`FIELDS` maps their names to
+    ``(default, validator)``); per-map overlay limits and colormaps are
     read with :meth:`overlay_limits_for` / :meth:`overlay_colormap_for` and written with
     :meth:`set_overlay_limits` / :meth:`set_overlay_colormap`.
     """
+
+    cube_path = Field(None, _path)
+    selected_pixel = Field(None, _pixel)
+    stretch = Field("linear", _choice(STRETCHES))
+    limits_mode = Field("99.5", _choice(LIMITS_MODES))
+    limits = Field(None, _limits)
+    colormap = Field("gray", _choice(COLORMAPS))
+    overlay_map = Field(None, _optional_choice(MAP_NAMES))
+    overlay_opacity = Field(0.6, _unit_float)
+    overlay_visible = Field(True, bool)
+    flag_mode = Field("off", _choice(FLAG_MODES))
+    brush_radius = Field(3.0, _radius)
+    flag_hint_visible = Field(False, bool)
+    flag_hint_threshold = Field(0.5, float)
+    spectrum_unit = Field("cm1", _choice(SPECTRUM_UNITS))
 
     changed = Signal(str)
     cube_path_changed = Signal(object)
@@ -181,18 +200,6 @@ class ViewState(QObject):
         self.changed.emit(name)
         return True
 
-    def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
-        values = self.__dict__.get("_values")
-        if values is not None and name in values:
-            return values[name]
-        raise AttributeError(name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in FIELDS:
-            self.set(name, value)
-        else:
-            super().__setattr__(name, value)
-
     def as_dict(self) -> dict[str, Any]:
         """A copy of all fields plus the per-map overlay settings (for settings and tests)."""
         out = dict(self._values)
@@ -223,3 +230,8 @@ class ViewState(QObject):
             self._overlay_colormaps[map_name] = colormap
             self.overlay_colormap_changed.emit(map_name)
             self.changed.emit("overlay_colormap")
+
+
+FIELDS: dict[str, tuple[Any, Any]] = {name: (field.default, field.validate) for name, field in vars(ViewState).items()
+                                      if isinstance(field, Field)}
+"""Every display field: name -> (default, validator)."""

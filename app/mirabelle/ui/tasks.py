@@ -25,6 +25,7 @@ from mirabelle.ui.errors import report_exception
 MIN_POOL_THREADS = 6
 """Pool threads at least: a run, a click, a deep image and a refinement never wait for each other."""
 _relays: set[_Relay] = set()
+_own_pools: set[QThreadPool] = set()
 
 
 class _Failure(Exception):
@@ -69,9 +70,15 @@ class _Relay(QObject):
 
     @Slot()
     def finished(self) -> None:
-        if self._on_finish is not None:
-            self._on_finish()
-        _relays.discard(self)
+        try:
+            if self._on_finish is not None:
+                self._on_finish()
+        finally:
+            _relays.discard(self)
+            pool = getattr(self, "pool", None)
+            if pool is not None:
+                pool.waitForDone()  # finished was emitted: the thread is returning
+                _own_pools.discard(pool)
 
 
 def _pool() -> None:
@@ -101,11 +108,18 @@ def _guarded_call(function: Callable, args: tuple, kwargs: dict) -> Any:
 
 def run_generator(generator: Iterator, *, cancel: threading.Event | None = None, on_yield=None, on_return=None,
                   on_error=None, on_finish=None) -> GeneratorWorker:
-    """Drain ``generator`` in a pool thread; callbacks on the GUI thread (module docstring)."""
-    _pool()
+    """Drain ``generator`` in a thread of its own (a long run may lower that thread's priority
+    without slowing the shared pool); callbacks on the GUI thread (module docstring)."""
     worker = GeneratorWorker(_guarded_generator, generator, cancel)
-    worker._relay = _Relay(worker, on_yield, on_return, on_error, on_finish)
-    worker.start()
+    relay = _Relay(worker, on_yield, on_return, on_error, on_finish)
+    relay.pool = QThreadPool()
+    relay.pool.setMaxThreadCount(1)
+    relay.pool.setExpiryTimeout(0)  # the thread ends with the generator
+    _own_pools.add(relay.pool)
+    worker._relay = relay
+    worker._worker_set.add(worker)
+    worker._finished.connect(worker._set_discard)
+    relay.pool.start(worker)
     return worker
 
 
@@ -125,5 +139,21 @@ def running_workers() -> int:
 
 
 def wait_for_workers(timeout_ms: int = 10000) -> bool:
-    """Wait for the pool threads to finish their work (tests, shutdown); True if they did."""
-    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+    """Wait for every worker started here to finish (tests, shutdown); True if they did."""
+    done = all(pool.waitForDone(timeout_ms) for pool in list(_own_pools))
+    return QThreadPool.globalInstance().waitForDone(timeout_ms) and done
+
+
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Lower the calling thread's scheduling priority (Linux; elsewhere nothing happens).
+
+    Threads it creates afterwards (onnxruntime's pool) inherit it, so the GUI thread wins
+    the CPU on a busy machine.
+    """
+    import os
+
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
+    except (AttributeError, OSError):
+        pass

@@ -1,0 +1,53 @@
+"""The main window's status bar: the readout, the progress of long work with its Cancel, the model."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+
+from mirabelle.ui.readout import format_duration
+
+
+class WindowStatus:
+    """Widgets of a status bar: ``readout_label``, ``progress_label``, ``progress_bar``,
+    ``cancel_button`` (hidden until long work shows its progress) and ``model_label``."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.bar = bar
+        self.readout_label = QLabel("Open a SITELLE cube: File ▸ Open, or drop it here.")
+        self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar.addWidget(self.readout_label, 1)
+        self.progress_label = QLabel()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setMaximumWidth(200)
+        self.progress_bar.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the kinematics inference (Shift+Esc); finished tiles stay")
+        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
+            bar.addPermanentWidget(widget)
+            widget.setVisible(False)
+        self.model_label = QLabel()
+        bar.addPermanentWidget(self.model_label)
+        # a constant height: showing the progress widgets must not resize (and fully
+        # repaint) the image view while inference runs
+        bar.setFixedHeight(max(self.cancel_button.sizeHint().height(), self.progress_bar.sizeHint().height()) + 6)
+
+    def show_progress(self, what: str, fraction: float, eta_s: float, cancellable: bool = False) -> None:
+        """Show ``what`` at ``fraction`` (0..1) with its ETA (s, NaN: unknown)."""
+        self.progress_bar.setValue(int(round(1000 * min(max(fraction, 0.0), 1.0))))
+        self.progress_bar.setFormat(f"{what} {100 * fraction:.0f} %")
+        eta = "" if not math.isfinite(eta_s) else f"ETA {format_duration(eta_s)}"
+        self.progress_label.setText(eta)
+        self.progress_label.setVisible(bool(eta))
+        self.progress_bar.setVisible(True)
+        self.cancel_button.setVisible(cancellable)
+
+    def hide_progress(self) -> None:
+        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
+            widget.setVisible(False)
+
+    def message(self, text: str, timeout_ms: int = 8000) -> None:
+        self.bar.showMessage(text, timeout_ms)
