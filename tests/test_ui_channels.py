@@ -11,7 +11,7 @@ from mirabelle.ui.image_view import ImageView
 from mirabelle.ui.spectral_cursor import SpectralCursor
 from mirabelle.ui.spectrum_panel import SpectrumPanel
 from mirabelle.ui.state import ViewState
-from mirabelle.ui.workers import wait_for_threads
+from mirabelle.ui.tasks import wait_for_workers
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def browser(qtbot, synthetic_cube_path, tmp_path):
         browser.set_cube(cube)
         yield browser, cube
         browser.shutdown()
-        assert wait_for_threads()
+        assert wait_for_workers()
 
 
 def test_slider_shows_the_channel_image_and_moves_the_cursor(qtbot, browser):

@@ -9,7 +9,7 @@ from mirabelle.synthetic import read_truth
 from mirabelle.ui.image_view import ImageView
 from mirabelle.ui.pv_view import PVView, uniform_velocity_image
 from mirabelle.ui.state import ViewState
-from mirabelle.ui.workers import wait_for_threads
+from mirabelle.ui.tasks import wait_for_workers
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def view(qtbot, synthetic_cube_path):
         view.set_cube(cube)
         yield view, cube
         view.shutdown()
-        assert wait_for_threads()
+        assert wait_for_workers()
 
 
 def test_drawn_path_shows_the_pv_slice_and_follows_width(qtbot, view, synthetic_cube_path):

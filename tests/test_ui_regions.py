@@ -10,7 +10,7 @@ from mirabelle.ui.image_view import ImageView
 from mirabelle.ui.region_tool import SHAPES, RegionTool, roi_to_region
 from mirabelle.ui.spectrum_panel import SpectrumPanel
 from mirabelle.ui.state import ViewState
-from mirabelle.ui.workers import wait_for_threads
+from mirabelle.ui.tasks import wait_for_workers
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def tool(qtbot, synthetic_cube_path):
         tool.set_cube(cube)
         yield tool, cube
         tool.shutdown()
-        assert wait_for_threads()
+        assert wait_for_workers()
 
 
 def _expected(cube, region, mean=True):

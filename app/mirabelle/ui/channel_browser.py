@@ -20,7 +20,7 @@ from mirabelle.errors import MirabelleError
 from mirabelle.ui.display import compute_limits
 from mirabelle.ui.errors import report_exception
 from mirabelle.ui.latest_worker import LatestWorker
-from mirabelle.ui.workers import start_in_thread
+from mirabelle.ui.tasks import run_function
 
 
 class CacheBuildWorker(QObject):
@@ -148,7 +148,7 @@ class ChannelBrowser(QObject):
             self.builder.progress.connect(lambda f: self.status.emit(f"caching channels for fast browsing… {f:.0%}"))
             self.builder.done.connect(self._on_cache_done)
             self.builder.failed.connect(lambda exc: self.status.emit(f"channel cache: {exc}"))
-            start_in_thread(self.builder)
+            run_function(self.builder.run)  # in a pool thread; its signals reach the GUI thread
 
     def _on_cache_done(self, complete: bool) -> None:
         if complete:

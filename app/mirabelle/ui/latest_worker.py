@@ -1,8 +1,9 @@
-"""A long-lived worker thread that answers requests one at a time, the newest winning.
+"""Requests answered one at a time off the GUI thread, the newest winning.
 
 Used for channel images, region spectra and PV slices: each `request` carries a new
-generation number; requests queued behind a newer one are skipped, and a function may
-call ``stale()`` to give up midway. Only signals cross threads.
+generation number; a request waiting behind a newer one is skipped, and a function may
+call ``stale()`` to give up midway. Each request runs in the generic worker
+(:func:`mirabelle.ui.tasks.run_function`), one at a time.
 """
 
 from __future__ import annotations
@@ -11,64 +12,71 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-from mirabelle.errors import MirabelleError
-from mirabelle.ui.errors import report_exception
-from mirabelle.ui.workers import start_in_thread
+from mirabelle.ui.tasks import run_function
 
 
 class LatestWorker(QObject):
-    """Run ``function(*args, stale=..., progress=...)`` in its own thread for each request.
+    """Run ``function(*args, stale=..., progress=...)`` for each request, newest first.
 
     Signals: ``result(generation, value)``, ``failed(generation, exception)``,
-    ``progress(generation, fraction)``.
+    ``progress(generation, fraction)``; ``finished`` after :meth:`stop`.
     """
 
     result = Signal(int, object)
     failed = Signal(int, object)
     progress = Signal(int, float)
     finished = Signal()
-    _request = Signal(int, object, object)
-    _stop = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self.latest = 0
-        self.busy = threading.Lock()
-        self._request.connect(self._run)
-        self._stop.connect(self.finished)
-        self.thread = start_in_thread(self, run_slot="_started")
-
-    @Slot()
-    def _started(self) -> None:
-        """The thread's event loop now runs the queued requests."""
+        self.busy = threading.Lock()  # held while a request runs: closing its data waits for it
+        self._pending: tuple[int, Callable, tuple] | None = None
+        self._in_flight = False
+        self._stopped = False
 
     def request(self, function: Callable[..., Any], *args) -> int:
         """Queue ``function(*args)`` (from the GUI thread); returns its generation number."""
         self.latest += 1
-        self._request.emit(self.latest, function, args)
+        self._pending = (self.latest, function, args)
+        if not self._in_flight:
+            self._next()
         return self.latest
 
     def stop(self) -> None:
-        """End the thread after the request in progress (older ones are dropped)."""
+        """Drop the waiting requests; the one in progress ends unanswered."""
         self.latest += 1
-        self._stop.emit()
+        self._pending, self._stopped = None, True
+        if not self._in_flight:
+            self.finished.emit()
 
-    @Slot(int, object, object)
-    def _run(self, generation: int, function, args) -> None:
-        if generation != self.latest:
+    def _next(self) -> None:
+        if self._pending is None:
             return
-        with self.busy:
-            try:
-                value = function(*args, stale=lambda: generation != self.latest,
-                                 progress=lambda f: self.progress.emit(generation, float(f)))
-            except MirabelleError as exc:
-                self.failed.emit(generation, exc)
-                return
-            except Exception as exc:  # noqa: BLE001 -- one hook reports the unexpected
-                self.failed.emit(generation, exc)
-                report_exception(exc)
-                return
-        if generation == self.latest and value is not None:
-            self.result.emit(generation, value)
+        (generation, function, args), self._pending = self._pending, None
+        self._in_flight = True
+
+        def call():
+            with self.busy:
+                if generation != self.latest:
+                    return None
+                return function(*args, stale=lambda: generation != self.latest,
+                                progress=lambda f: self.progress.emit(generation, float(f)))
+
+        def done(value) -> None:
+            if generation == self.latest and value is not None:
+                self.result.emit(generation, value)
+
+        def failed(exc) -> None:  # the worker also reports unexpected ones to the hook
+            self.failed.emit(generation, exc)
+
+        def finished() -> None:
+            self._in_flight = False
+            if self._stopped:
+                self.finished.emit()
+            else:
+                self._next()
+
+        run_function(call, on_return=done, on_error=failed, on_finish=finished)
