@@ -106,7 +106,7 @@ def test_regions_are_kept_with_the_cube(qtbot, tmp_path, synthetic_cube_path):
         tool.save()
         assert not regions_path(cube_path).exists()
     tool.shutdown()
-    assert wait_for_threads()
+    assert wait_for_workers()
 
 
 def test_region_model_at_the_cnn_kinematics_of_its_spectrum(qtbot, tool, tmp_path):
