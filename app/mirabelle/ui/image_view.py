@@ -89,7 +89,9 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.marker_cross = pg.ScatterPlotItem(
             size=26, symbol="+", pen=pg.mkPen(255, 220, 0, width=1.5), brush=None, pxMode=True)
         for item in (self.marker_cross_shadow, self.marker_cross):
+            item.setData([0.5], [0.5])  # pixel (0, 0)'s centre; a selection moves the item (setPos)
             item.setZValue(Z_MARKER)
+            item.setVisible(False)
             self.view_box.addItem(item, ignoreBounds=True)
 
         self.colorbar = pg.ColorBarItem(
@@ -295,12 +297,11 @@ class ImageView(pg.GraphicsLayoutWidget):
     # selection and mouse -------------------------------------------------------------
     def _on_model_selected_pixel(self, pixel) -> None:
         shown = pixel is not None and self._deep is not None
-        for rect in (self.marker_shadow, self.marker):
-            rect.setVisible(shown)
+        # moved, not rebuilt: a held arrow key moves it up to 60 times a second
+        for item in (self.marker_shadow, self.marker, self.marker_cross_shadow, self.marker_cross):
+            item.setVisible(shown)
             if shown:
-                rect.setRect(QRectF(pixel[0], pixel[1], 1, 1))
-        for cross in (self.marker_cross_shadow, self.marker_cross):
-            cross.setData([pixel[0] + 0.5] if shown else [], [pixel[1] + 0.5] if shown else [])
+                item.setPos(pixel[0], pixel[1])
 
     def pixel_at_scene(self, scene_pos) -> tuple[int, int] | None:
         """The image pixel under a scene position, or None outside the image."""
