@@ -61,7 +61,8 @@ def application(argv: list[str] | None = None) -> QApplication:
     errors.install_excepthook()
     if _open_filter is None:
         _open_filter = FileOpenFilter(lambda: _windows[-1] if _windows else None)
-        app.installEventFilter(_open_filter)
+        if sys.platform == "darwin":  # the only platform sending FileOpen; elsewhere the filter would
+            app.installEventFilter(_open_filter)  # run Python for every event of the app (~200 a click)
     return app
 
 
