@@ -78,6 +78,11 @@ class StallMeter:
         self.timer.stop()
 
 
+def cpu_now() -> tuple[float, float]:
+    """CPU seconds used so far by the calling (GUI) thread and by the whole process."""
+    return time.thread_time(), time.process_time()
+
+
 def make_probe(window):
     """Time stamps of the panel receiving pixel data and of the spectrum plot's repaints ending.
 
@@ -90,13 +95,18 @@ def make_probe(window):
         def __init__(self):
             super().__init__()
             self.paint_ends: list[float] = []
+            self.paint_cpu: list[tuple[float, float]] = []  # (GUI thread, whole process) CPU seconds
             self.arrivals: list[tuple[float, tuple[int, int]]] = []  # data reaching the panel
             self.handed: list[tuple[float, tuple[int, int]]] = []  # set_pixel_data returned
 
         def eventFilter(self, obj, event):  # noqa: N802 (Qt name)
             if event.type() == QEvent.Type.Paint:
-                QTimer.singleShot(0, lambda: self.paint_ends.append(time.perf_counter()))
+                QTimer.singleShot(0, self.painted)
             return False
+
+        def painted(self):
+            self.paint_ends.append(time.perf_counter())
+            self.paint_cpu.append(cpu_now())
 
     probe = Probe()
     panel = window.spectrum_panel
@@ -115,32 +125,39 @@ def make_probe(window):
 
 
 def click_latency(window, probe, pixels) -> list[tuple[float, float]]:
-    """(total, compute) seconds per click; total ends with the plot's last repaint of that pixel."""
+    """(total, compute, GUI CPU, process CPU) seconds per click; total ends with the plot's last
+    repaint of that pixel."""
     times = []
     for x, y in pixels:
         pixel = (int(x), int(y))
         if window.state.selected_pixel == pixel:
             continue
         probe.paint_ends.clear()
+        probe.paint_cpu.clear()
         probe.arrivals.clear()
+        cpu0 = cpu_now()
         t0 = time.perf_counter()
         window.state.selected_pixel = pixel
         deadline = t0 + 10.0
-        while time.perf_counter() < deadline:  # until drawn and quiet for SETTLE_MS
-            wait_for_ms(10)
+        while time.perf_counter() < deadline:  # until the data came and the plot was quiet for SETTLE_MS
+            wait_for_ms(30)
             arrived = [t for t, p in probe.arrivals if p == pixel]
-            if arrived and (not probe.paint_ends or probe.paint_ends[-1] < arrived[-1]):
-                continue
-            if arrived and time.perf_counter() - probe.paint_ends[-1] > SETTLE_MS / 1000:
+            if arrived and time.perf_counter() - max([arrived[-1]] + probe.paint_ends) > SETTLE_MS / 1000:
                 break
         arrived = [t for t, p in probe.arrivals if p == pixel]
-        if not arrived or not probe.paint_ends:
-            print(f"  warning: pixel {pixel} never drawn", file=sys.stderr)
+        paints = [(t, cpu) for t, cpu in zip(probe.paint_ends, probe.paint_cpu) if arrived and t >= arrived[0]]
+        if not arrived:
+            print(f"  warning: pixel {pixel} never reached the panel", file=sys.stderr)
+            continue
+        if not paints:  # e.g. two unmeasured (NaN) pixels in a row: the plot does not change
+            print(f"  note: pixel {pixel} needed no repaint; not counted", file=sys.stderr)
             continue
         data = window.spectrum_panel.pixel_data
         if np.isfinite(data.values).mean() > 0.9 and (data.model is None or data.saliency_weights is None):
             print(f"  warning: pixel {pixel} lacked model or saliency", file=sys.stderr)
-        times.append((probe.paint_ends[-1] - t0, arrived[0] - t0))
+        t_drawn, cpu_drawn = paints[-1]
+        gui_cpu, all_cpu = (end - start for end, start in zip(cpu_drawn, cpu0))
+        times.append((t_drawn - t0, arrived[0] - t0, gui_cpu, all_cpu))
     return times
 
 
@@ -148,11 +165,12 @@ def report_clicks(label: str, times: list[tuple[float, float]]) -> None:
     if not times:
         print(f"click, {label}: no clicks measured")
         return
-    total, compute = (np.array(v) * 1000 for v in zip(*times))
+    total, compute, gui_cpu, all_cpu = (np.array(v) * 1000 for v in zip(*times))
     share = compute.sum() / total.sum()
     print(f"click → spectrum+model+saliency drawn, {label}: {summary(total)} (n={total.size}; "
           f"target p95 ≤ 50); computing {np.median(compute):.1f} ms median ({100 * share:.0f} %), "
-          f"drawing {np.median(total - compute):.1f} ms median ({100 * (1 - share):.0f} %)")
+          f"drawing {np.median(total - compute):.1f} ms median ({100 * (1 - share):.0f} %); CPU per click "
+          f"(median): GUI thread {np.median(gui_cpu):.1f} ms, all threads {np.median(all_cpu):.1f} ms")
 
 
 def key_presser(widget, key):
@@ -186,6 +204,7 @@ def key_stepping(window, probe, rate_hz: float, duration_s: float) -> dict:
     on_selected = lambda pixel: selected.append((time.perf_counter(), pixel))  # noqa: E731
     window.state.selected_pixel_changed.connect(on_selected)
     probe.paint_ends.clear()
+    probe.paint_cpu.clear()
     probe.handed.clear()
     presser = key_presser(view, Qt.Key.Key_Right)
     stop = threading.Event()
@@ -198,12 +217,14 @@ def key_stepping(window, probe, rate_hz: float, duration_s: float) -> dict:
             n += 1
             time.sleep(max(0.0, t0 + n / rate_hz - time.perf_counter()))
 
+    cpu_start = cpu_now()
     t_start = time.perf_counter()
     sender = threading.Thread(target=hold_key, daemon=True)
     sender.start()
     while sender.is_alive():
         wait_for_ms(20)
     t_release = time.perf_counter()
+    gui_cpu, all_cpu = (end - start for end, start in zip(cpu_now(), cpu_start))
     wait_for_ms(500)  # the last pixel's answer and repaint
     stop.set()
     window.state.selected_pixel_changed.disconnect(on_selected)
@@ -223,6 +244,7 @@ def key_stepping(window, probe, rate_hz: float, duration_s: float) -> dict:
     return {
         "rate_hz": rate_hz, "steps": len(selected), "drawn": len(drawn),
         "updates_per_s": len(in_window) / (t_release - t_start),
+        "cpu_per_update_ms": (1000 * gui_cpu / max(1, len(in_window)), 1000 * all_cpu / max(1, len(in_window))),
         "lag_ms": np.array(lags) * 1000,
         "newest_shown": shown is not None and (shown.x, shown.y) == last,
         "readout_in_step": last is not None and readout.startswith(f"x {last[0]}  y {last[1]}"),
@@ -236,6 +258,7 @@ def report_stepping(label: str, result: dict) -> None:
           f"(target ≥ 20); {result['steps']} steps, {result['drawn']} drawn, "
           f"{result['steps'] - result['drawn']} stale dropped; key → drawn "
           + (summary(lag) if lag.size else "–")
+          + "; CPU per update drawn: GUI thread {:.1f} ms, all threads {:.1f} ms".format(*result["cpu_per_update_ms"])
           + f"; ends on the newest pixel: {'yes' if result['newest_shown'] else 'NO'}, "
             f"readout in step: {'yes' if result['readout_in_step'] else 'NO (' + result['readout'][:60] + ')'}")
 
