@@ -121,3 +121,22 @@ def test_a_click_reports_units_fluxes_and_the_heliocentric_velocity(tmp_path):
     assert 1e-19 < pixel.line_fluxes[1] < 1e-12  # physical, not ~1e-17 × cm⁻¹ counts
     text = info_html(pixel)
     assert "(erg/cm²/s)" in text and f"correction {correction:+.2f}" in text
+
+
+def test_the_heliocentric_map_of_a_dated_cube(tmp_path):
+    from inference_models import write_model
+
+    from mirabelle.session import Session
+    from mirabelle.session.registry import map_array
+    from mirabelle.synthetic import write_synthetic_cube
+
+    path = tmp_path / "dated.hdf5"
+    write_synthetic_cube(path, 16, 16, resolution=5000.0, seed=2, obs_date=(2020, 1, 15))
+    model = write_model(tmp_path / "models", kinematics=(-180.0, 30.0, 4.0, 5.0))
+    with Session(path, model_name=str(model), threads=1) as session:
+        list(session.run(use_cache=False))
+        correction = barycentric_correction(session.cube)[0].velocity_kms
+        helio, observed = map_array(session.maps, "velocity_helio"), map_array(session.maps, "velocity")
+    valid = np.isfinite(observed)
+    assert valid.any() and session.maps.barycentric_kms == pytest.approx(correction)
+    np.testing.assert_allclose(helio[valid], heliocentric_velocity(observed[valid], correction), rtol=1e-6)

@@ -56,6 +56,8 @@ class KinematicMaps:
     done : (nx, ny) bool, pixels already processed (True also for skipped ones).
     binning : N of the N × N averaging used (values repeated over each block).
     model_name, model_version, model_sha256, cube_path : provenance strings.
+    barycentric_kms : the cube's heliocentric correction (km/s, added to velocities for the
+        barycentric frame; None when the cube does not say when and where it was observed).
     """
 
     velocity: np.ndarray
@@ -74,6 +76,7 @@ class KinematicMaps:
     model_version: str = ""
     model_sha256: str = ""
     cube_path: str = ""
+    barycentric_kms: float | None = None
 
     @classmethod
     def empty(cls, nx: int, ny: int, **metadata) -> KinematicMaps:
@@ -115,7 +118,8 @@ class KinematicMaps:
     def metadata(self) -> dict:
         """The provenance fields (JSON-compatible)."""
         return {"binning": self.binning, "model_name": self.model_name, "model_version": self.model_version,
-                "model_sha256": self.model_sha256, "cube_path": self.cube_path}
+                "model_sha256": self.model_sha256, "cube_path": self.cube_path,
+                "barycentric_kms": self.barycentric_kms}
 
 
 @dataclass(frozen=True)

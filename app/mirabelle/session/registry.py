@@ -71,6 +71,14 @@ def _field(name: str):
     return lambda maps, window: getattr(maps, name)[window]
 
 
+def _heliocentric(maps, window):
+    from mirabelle.cube.heliocentric import heliocentric_velocity
+
+    if maps.barycentric_kms is None:
+        return np.full(maps.velocity[window].shape, np.nan, np.float32)
+    return heliocentric_velocity(maps.velocity[window], maps.barycentric_kms).astype(np.float32)
+
+
 def _flux(line: str):
     index = LINE_NAMES.index(line)
     return lambda maps, window: maps.fluxes[window + (index,)]
@@ -120,6 +128,8 @@ MAPS: tuple[MapSpec, ...] = (
     MapSpec("broadening_err", "Broadening error (km/s)", "δσ", "km/s", _field("broadening_err"),
             colormap="magma", masked=True, export="broadening_err.fits", prior=True,
             description="1-sigma broadening uncertainty"),
+    MapSpec("velocity_helio", "Heliocentric velocity (km/s)", "v☉", "km/s", _heliocentric, colormap="coolwarm",
+            stretch="centred", masked=True, description="barycentric velocity (velocity + HELIOCOR)"),
     MapSpec("snr_halpha", "Hα SNR", "SNR", "", _field("snr_halpha"), colormap="inferno",
             export="snr_halpha.fits", readout=True, description="Halpha amplitude / residual noise"),
     _flux_map("Halpha", name="flux_halpha"),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mirabelle.cube.heliocentric import barycentric_correction
 from mirabelle.inference import cache, runner
 from mirabelle.inference.maps import KinematicMaps, TileResult
 from mirabelle.inference.model import KinematicsModel
@@ -139,6 +140,8 @@ class Session:
                                       notify=self.notify)
         with self._lock:
             self.maps = cached if cached is not None else runner.new_maps(self.cube, model, binning)
+            correction, _ = barycentric_correction(self.cube)
+            self.maps.barycentric_kms = None if correction is None else correction.velocity_kms
             self.reused = cached is not None and cached.complete
         if self.reused:
             return
