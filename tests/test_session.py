@@ -2,6 +2,7 @@
 
 import json
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,3 +176,26 @@ def test_every_registry_map_reads_from_finished_maps(synthetic_cube_path, model_
                 continue
             value = map_value(session.maps, name, 20, 17)
             assert value is not None and np.isfinite(value), name
+
+
+def test_every_exported_registry_map_is_written_as_the_registry_says(synthetic_cube_path, model_path, tmp_path):
+    from mirabelle.session import MAPS
+    from mirabelle.session.registry import ALL
+
+    from dataclasses import replace
+
+    from mirabelle.cube.units import line_flux_maps
+
+    with _session(synthetic_cube_path, model_path) as session:
+        list(session.run(tile=TILE))
+        summary = session.export_priors(tmp_path / "out")
+        maps = session.maps
+        physical = replace(maps, fluxes=line_flux_maps(maps.fluxes, maps.velocity, session.cube)[0])
+    written = {Path(name).name for name in summary["files"]}
+    for spec in MAPS:
+        if spec.export is None:
+            continue
+        assert spec.export in written, spec.name
+        if not spec.prior:  # the others: the map's values (fluxes in the cube's unit), NaN where unknown
+            data = fits.getdata(tmp_path / "out" / spec.export).T
+            np.testing.assert_allclose(data, np.asarray(spec.source(physical, ALL), np.float32), equal_nan=True)

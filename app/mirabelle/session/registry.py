@@ -84,15 +84,6 @@ def _flux(line: str):
     return lambda maps, window: maps.fluxes[window + (index,)]
 
 
-def _flux_ratio(top: str, bottom: str):
-    i, j = LINE_NAMES.index(top), LINE_NAMES.index(bottom)
-
-    def ratio(maps, window):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return maps.fluxes[window + (i,)] / maps.fluxes[window + (j,)]
-    return ratio
-
-
 def _flux_map(line: str, name: str | None = None) -> MapSpec:
     label = LINE_LABELS[line]
     return MapSpec(name or f"flux_{line.lower()}", f"{label} flux", f"F({label})", "", _flux(line),
@@ -145,7 +136,7 @@ MAPS: tuple[MapSpec, ...] = (
     MapSpec("log_sii_halpha", "log [SII]6716+6731/Hα (dex)", "log S2", "dex", _diagnostic("sii_halpha", True),
             colormap="RdBu_r", masked=True, digits=2, description="log10 ([SII]6716+6731)/Halpha flux ratio"),
     MapSpec("sii_doublet", "[SII]6716/6731", "S2 ratio", "", _diagnostic("sii_doublet", False),
-            colormap="viridis", stretch=(0.4, 1.5), masked=True, digits=2,
+            colormap="viridis", stretch=(0.4, 1.5), masked=True, digits=2, export="sii_doublet.fits",
             description="[SII]6716/6731 flux ratio"),
     MapSpec("log_electron_density", "log n_e [SII] (cm⁻³, 10⁴ K)", "log n_e", "dex(cm-3)",
             _diagnostic("electron_density", True), colormap="magma", masked=True, digits=2,
