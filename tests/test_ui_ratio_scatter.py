@@ -48,3 +48,16 @@ def test_window_limits_the_points(scatter):
     widget.set_window(window)
     assert widget.scatter.getData()[0].size == 25
     assert not widget.selection[~window].any()
+
+
+def test_selection_density_follows_the_temperature(qtbot, scatter):
+    from mirabelle.analysis.ratios import electron_density_cm3
+
+    widget, nii, sii = scatter
+    widget.set_doublet(np.full(nii.shape, 1.0))
+    widget.brush.setPos((-0.5, -0.5))
+    widget.brush.setSize((0.5, 0.5))
+    qtbot.waitUntil(lambda: "n_e" in widget.density_label.text(), timeout=3000)
+    assert f"{electron_density_cm3(1.0, 1e4):.0f}" in widget.density_label.text()
+    widget.temperature_spin.setValue(20000)
+    assert f"{electron_density_cm3(1.0, 2e4):.0f}" in widget.density_label.text()

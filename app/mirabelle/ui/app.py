@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from mirabelle import __version__
 from mirabelle.ui import errors
+from mirabelle.ui.color_scheme import follow_system
 from mirabelle.ui.main_window import MainWindow
 
 class FileOpenFilter(QObject):
@@ -58,6 +59,9 @@ def application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("mirabelle")
     app.setWindowIcon(app_icon())
+    if app.property("mirabelle_scheme") is None:  # once per application
+        follow_system(app)
+        app.setProperty("mirabelle_scheme", True)
     errors.install_excepthook()
     if _open_filter is None:
         _open_filter = FileOpenFilter(lambda: _windows[-1] if _windows else None)

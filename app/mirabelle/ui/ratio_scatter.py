@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
-from mirabelle.analysis.ratios import select_in_ratio_box
+from mirabelle.analysis.ratios import DEFAULT_TEMPERATURE_K, electron_density_cm3, select_in_ratio_box
 
 MAX_POINTS = 20000
 SELECTION_RGBA = (60, 255, 120, 190)
@@ -43,10 +43,21 @@ class RatioScatter(QWidget):
         self.brush.setVisible(False)
         self.plot.addItem(self.brush)
         self.label = QLabel("no line ratios yet (they come with the kinematics run)")
+        self.temperature_spin = QDoubleSpinBox(minimum=3000, maximum=30000, value=DEFAULT_TEMPERATURE_K,
+                                               singleStep=1000, decimals=0, suffix=" K")
+        self.temperature_spin.setToolTip("Electron temperature of the [SII] density of the selection (PyNeb)")
+        self.temperature_spin.valueChanged.connect(lambda _t: self._describe_selection())
+        self.density_label = QLabel("")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("T_e"))
+        row.addWidget(self.temperature_spin)
+        row.addWidget(self.density_label, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.label)
+        layout.addLayout(row)
+        self.sii_doublet: np.ndarray | None = None
         self.overlay = pg.ImageItem(axisOrder="col-major")
         self.overlay.setZValue(30)
         image_view.view_box.addItem(self.overlay)
@@ -58,6 +69,26 @@ class RatioScatter(QWidget):
         """The two log-ratio maps ((nx, ny), dex; NaN where unknown)."""
         self.nii, self.sii = log_nii_halpha, log_sii_halpha
         self.refresh()
+
+    def set_doublet(self, sii_doublet: np.ndarray | None) -> None:
+        """The [SII]6716/6731 map: the selection's electron density is given at the chosen T_e."""
+        self.sii_doublet = sii_doublet
+        self._describe_selection()
+
+    def _describe_selection(self) -> None:
+        if self.sii_doublet is None or self.selection is None or not self.selection.any():
+            self.density_label.setText("")
+            return
+        ratio = self.sii_doublet[self.selection]
+        ratio = ratio[np.isfinite(ratio)]
+        if ratio.size == 0:
+            self.density_label.setText("no [SII] ratio in the selection")
+            return
+        median = float(np.median(ratio))
+        density = float(electron_density_cm3(median, self.temperature_spin.value()))
+        text = (f"[SII] 6716/6731 = {median:.2f}: n_e ≈ {density:.0f} cm⁻³" if np.isfinite(density)
+                else f"[SII] 6716/6731 = {median:.2f}: beyond the density limits")
+        self.density_label.setText(text)
 
     def set_window(self, mask: np.ndarray | None) -> None:
         """Limit the points to ``mask`` ((nx, ny) bool: the pixels in view or in a region; None: all)."""
@@ -112,4 +143,5 @@ class RatioScatter(QWidget):
         rgba[mask] = SELECTION_RGBA
         self.overlay.setImage(rgba, autoLevels=False)
         self.label.setText(f"{int(mask.sum())} pixels selected")
+        self._describe_selection()
         self.selection_changed.emit(mask)

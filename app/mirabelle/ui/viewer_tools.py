@@ -173,6 +173,7 @@ class ViewerTools(QObject):
         self.pv.set_velocity_map(map_array(maps, "velocity"))
         self.moments.set_velocity_map(map_array(maps, "velocity"))
         self.ratios.set_ratios(map_array(maps, "log_nii_halpha"), map_array(maps, "log_sii_halpha"))
+        self.ratios.set_doublet(map_array(maps, "sii_doublet"))
 
     def _anchor(self) -> tuple[float, float]:
         cube = self.window.cube
