@@ -173,5 +173,4 @@ class PVView(QWidget):
     def shutdown(self) -> None:
         self._timer.stop()
         self.cube = None
-        self.worker.result.disconnect(self._on_result)
         self.worker.stop()

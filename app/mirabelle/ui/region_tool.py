@@ -322,5 +322,4 @@ class RegionTool(QObject):
         self._timer.stop()
         self.save()
         self.cube = None
-        self.worker.result.disconnect(self._on_result)
         self.worker.stop()
