@@ -33,6 +33,7 @@ from mirabelle.ui.spectrum_panel import SpectrumPanel
 from mirabelle.ui.state import ViewState
 from mirabelle.ui.status_bar import WindowStatus
 from mirabelle.ui.tasks import wait_for_workers
+from mirabelle.ui.viewer_tools import ViewerTools
 from mirabelle.ui.window_menus import WindowMenus
 
 class MainWindow(QMainWindow):
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.state.selected_pixel_changed.connect(self._on_model_selected_pixel)
         self.state.overlay_map_changed.connect(lambda _: self._redraw_maps())
         self.state.flag_hint_visible_changed.connect(lambda _: self._redraw_maps())
+        self.viewer = ViewerTools(self)  # channels, regions, PV, line maps and ratios, DS9 habits, SAMP
 
         self.resize(1400, 900)
         if restore_settings:
@@ -186,6 +188,7 @@ class MainWindow(QMainWindow):
         if self.cube is None:
             return
         self._save_flags()
+        self.viewer.close_document()
         self.controller.close()
         self._clear_views()
         self.state.cube_path = None
@@ -384,6 +387,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Save flags and settings, stop every worker (idempotent)."""
         self.close_document()
+        self.viewer.shutdown()
         wait_for_workers()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

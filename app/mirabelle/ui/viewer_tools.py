@@ -150,7 +150,10 @@ class ViewerTools(QObject):
     def _loaded_model(self):
         """(kinematics model, systemic velocity km/s) already loaded by the window, or None."""
         model = getattr(self.window, "model", None)
-        return None if model is None else (model, float(getattr(self.window, "vsys_kms", 0.0) or 0.0))
+        if model is None:
+            return None
+        session = getattr(getattr(self.window, "controller", None), "session", None)
+        return model, float(session.vsys_kms) if session is not None else 0.0
 
     def _message(self, text: str) -> None:
         self.window.statusBar().showMessage(text, 6000)
