@@ -214,8 +214,9 @@ def test_a_second_flag_writer_is_refused_naming_the_first(tmp_path):
 
 def test_two_predicts_into_one_folder_at_most_one_succeeds(cube_path, tmp_path):
     model = write_model(tmp_path / "models", kinematics=(-170.0, 30.0, 4.0, 5.0))
+    # The constant model answers in the observed frame: --vsys 0 keeps its velocity on the lines.
     command = [sys.executable, "-m", "mirabelle", "predict", str(cube_path), "-o", str(tmp_path / "out"),
-               "--model", str(model), "--threads", "1"]
+               "--model", str(model), "--threads", "1", "--vsys", "0"]
     env = dict(os.environ, MIRABELLE_CACHE_DIR=str(tmp_path / "cache"))
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
             for _ in range(2)]
