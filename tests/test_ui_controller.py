@@ -36,7 +36,7 @@ class FakeSession:
     tile_delay_s = 0.0
     model_problem: Exception | None = None
 
-    def __init__(self, path, model_name=None, threads=None, notify=None):
+    def __init__(self, path, model_name=None, threads=None, vsys_kms=0.0, notify=None):
         self.cube, self.maps, self.closed, self.run_closed_in = FakeCube(), None, False, None
         self.pixel_calls: list[tuple[int, int]] = []
         self.notify = notify

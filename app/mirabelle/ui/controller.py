@@ -79,8 +79,8 @@ class SessionController(QObject):
 
         Raises the reader's CubeError (a sentence) for a bad file.
         """
-        session = self._factory(path, model_name=self.model_name, threads=_gui_threads(),
-                                notify=self.message.emit)
+        session = self._factory(path, model_name=self.model_name, threads=_gui_threads(), vsys_kms=None,
+                                notify=self.message.emit)  # vsys None: the cube's own, found on first use
         self.close()
         self.session = session
         return session.cube

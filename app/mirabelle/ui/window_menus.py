@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from mirabelle.session.registry import MAPS
 from mirabelle.ui import help_texts, settings
+from mirabelle.ui.frame_actions import FrameActions
 from mirabelle.ui.state import STRETCHES
 
 
@@ -70,6 +71,7 @@ class WindowMenus(QObject):
         self.auto_action = self._action(kin_menu, "Run inference when a cube &opens",
                                         self._set_auto_inference, checkable=True)
         self.auto_action.setChecked(window.run_inference_on_open)
+        self.frame_actions = FrameActions(window, kin_menu)  # systemic velocity, sky subtraction
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
