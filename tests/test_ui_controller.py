@@ -112,7 +112,8 @@ def test_the_newest_click_wins(qtbot, controller):
         controller.request_pixel(x, 1)
     qtbot.waitUntil(lambda: bool(shown) and shown[-1].x == 5, timeout=5000)
     qtbot.wait(200)
-    assert [result.x for result in shown] == [5]
+    # the one in flight (x 0) may be answered first, never one of those that waited (1..4)
+    assert [result.x for result in shown] in ([5], [0, 5])
     calls = FakeSession.instances[-1].pixel_calls
     assert calls[-1] == (5, 1) and len(calls) <= 2  # one in flight, then only the newest
 

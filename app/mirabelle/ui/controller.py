@@ -3,7 +3,8 @@
 Every call of the session that may take time runs in the generic worker
 (:mod:`mirabelle.ui.tasks`): the deep image, the whole-cube run (a generator of tile
 results, redraws throttled to ``REDRAW_INTERVAL_MS``) and the clicks (one in flight, the
-newest waiting request replaces older ones, stale answers dropped). The controller only
+newest waiting request replaces older ones, which are never computed; the one in flight is
+finished and answered, so a held arrow key keeps the spectrum moving). The controller only
 forwards results as signals; the window draws them. Tests give it a fake session factory.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from superqt.utils import qthrottled
 
 from mirabelle.errors import MirabelleError
 from mirabelle.session import Session
@@ -21,6 +23,9 @@ from mirabelle.ui.tasks import lower_thread_priority, run_function, run_generato
 
 REDRAW_INTERVAL_MS = 200
 """Finished tiles are announced at most this often (~5 Hz) while a run fills the maps."""
+PIXEL_INTERVAL_MS = 30
+"""Click results are announced at most this often, the newest of those waiting (a held arrow key
+answers faster than the spectrum redraws), so the event loop keeps time to paint."""
 
 
 class _Cancelled(Exception):
@@ -38,7 +43,8 @@ class SessionController(QObject):
         ``(x slice, y slice)``, or changed everywhere (None); throttled.
     run_progress(done, total, eta_s): after each tile; run_finished(bool): True when complete.
     run_failed(exception), pixel_failed(exception), deep_failed(exception).
-    pixel_ready(PixelResult): the newest click's result.
+    pixel_ready(PixelResult): a click's result, each newer than the one before (``generation``),
+        at most one per ``PIXEL_INTERVAL_MS``.
     message(str): a sentence from the session (a stale cache recomputed, ...).
     """
 
@@ -68,6 +74,7 @@ class SessionController(QObject):
         self._generation = 0
         self._pixel_in_flight = False
         self._pending: tuple[int, int, int] | None = None
+        self._announce_pixel = qthrottled(self.pixel_ready.emit, timeout=PIXEL_INTERVAL_MS, parent=self)
         self._dirty: list | None = []
         self._redraw = QTimer(self)
         self._redraw.setInterval(REDRAW_INTERVAL_MS)
@@ -94,6 +101,7 @@ class SessionController(QObject):
         self._run_done.wait(30)
         self._generation += 1
         self._pending = None
+        self._announce_pixel.cancel()  # a result of this session waiting to be announced
         with self._busy:
             session, self.session = self.session, None
         self._redraw.stop()
@@ -214,7 +222,7 @@ class SessionController(QObject):
 
     # clicks ----------------------------------------------------------------------------
     def request_pixel(self, x: int, y: int) -> None:
-        """Compute pixel (x, y) in a worker; only the newest request is answered."""
+        """Compute pixel (x, y) in a worker; requests waiting behind a newer one are dropped."""
         if self.session is None:
             return
         self._generation += 1
@@ -232,23 +240,26 @@ class SessionController(QObject):
         def stale() -> bool:
             return generation != self._generation
 
+        # Not given ``stale``: a pixel once started is finished (a few ms) and answered even if a
+        # newer request came meanwhile, else with key repeat faster than an answer (a held arrow
+        # key, a busy machine) every pixel would be dropped and nothing drawn until the key is up.
         def compute():
             with self._busy:
-                if session is not self.session or stale():
+                if session is not self.session:
                     return None
                 try:
                     session.model  # noqa: B018 - loads it once, here, off the GUI thread
                 except MirabelleError as exc:
-                    result = session.pixel(x, y, stale, with_model=False)
+                    result = session.pixel(x, y, with_model=False)
                     if result is not None:
                         result.notes.append(f"no kinematics: {exc}")
                     return result
-                return session.pixel(x, y, stale)
+                return session.pixel(x, y)
 
         def done(result) -> None:
-            if result is not None and not stale() and session is self.session:
+            if result is not None and session is self.session:
                 result.generation = generation
-                self.pixel_ready.emit(result)
+                self._announce_pixel(result)  # at once, or the newest at the end of the interval
 
         def failed(exc) -> None:
             if not stale():

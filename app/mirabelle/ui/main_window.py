@@ -288,6 +288,7 @@ class MainWindow(QMainWindow):
 
     def _on_pixel_result(self, data) -> None:
         self.spectrum_panel.set_pixel_data(data)
+        self.status.readout_label.setText(self.readout_text(data.x, data.y))  # readout and spectrum in step
         self.pixel_data_shown.emit(data)
 
     def _on_pixel_failed(self, exc: BaseException) -> None:
