@@ -12,7 +12,7 @@ from mirabelle.errors import ModelError
 from mirabelle.inference.maps import KinematicMaps, TileResult
 from mirabelle.session import PixelResult
 from mirabelle.ui import tasks
-from mirabelle.ui.controller import SessionController
+from mirabelle.ui.controller import REDRAW_INTERVAL_MS, SessionController
 
 NX, NY, TILE = 8, 6, 2
 
@@ -90,16 +90,19 @@ def test_a_run_reports_every_tile_and_throttles_the_redraws(qtbot, controller):
     controller.open("fake.hdf5")
     progress, redraws, messages = [], [], []
     controller.run_progress.connect(lambda done, total, eta: progress.append(done))
-    controller.maps_updated.connect(redraws.append)
+    controller.maps_updated.connect(lambda windows: redraws.append((time.monotonic(), windows)))
     controller.message.connect(messages.append)
     with qtbot.waitSignal(controller.run_finished, timeout=10000) as finished:
         assert controller.start_run()
         assert not controller.start_run()  # one run at a time
     assert finished.args == [True] and not controller.running
     assert progress == [4 * k for k in range(1, 13)]
-    assert 1 <= len(redraws) < 12  # throttled, and the last tiles flushed at the end
-    windows = [w for batch in redraws if batch is not None for w in batch]
-    assert len(windows) == 12 or None in redraws
+    times = [t for t, _ in redraws]
+    gaps = np.diff(times[:-1])  # the last one is the flush at the end of the run
+    assert len(redraws) >= 1 and (gaps >= 0.8 * REDRAW_INTERVAL_MS / 1000).all()  # throttled
+    assert redraws[0][1] is None  # new maps: drawn whole first, then only the tiles finished since
+    listed = [(w[0].start, w[1].start) for _, batch in redraws[1:] for w in batch]
+    assert len(listed) == len(set(listed))
     assert messages == ["a sentence from the session"]
     assert FakeSession.instances[-1].run_closed_in != threading.current_thread().name  # ended in its worker
 

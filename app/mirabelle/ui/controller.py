@@ -200,8 +200,7 @@ class SessionController(QObject):
             if not current():
                 return
             self._redraw.stop()
-            self._dirty = None
-            self._flush()
+            self._flush()  # the tiles since the last redraw (everything when none was drawn yet)
             maps = session.maps
             self.run_finished.emit(bool(maps is not None and maps.complete and not cancel.is_set()))
 

@@ -121,12 +121,10 @@ class MainWindow(QMainWindow):
         if restore_settings:
             self._restore_window()
 
-    # what the window shows -------------------------------------------------------------
     @property
     def maps(self):
         """The maps of the open cube (being filled while a run goes on), or None."""
-        session = self.controller.session
-        return None if session is None else session.maps
+        return None if self.controller.session is None else self.controller.session.maps
 
     @property
     def model_name(self) -> str | None:
@@ -195,10 +193,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Mirabelle")
 
     def _save_flags(self) -> None:
-        if self.cube is None:
-            return
         try:
-            self.flag_layer.set_cube(None)  # flushes the flags of this cube first
+            if self.cube is not None:
+                self.flag_layer.set_cube(None)  # flushes the flags of this cube first
         except MirabelleError as exc:
             show_error(self, exc, "Flags not saved")
 
