@@ -45,6 +45,7 @@ def test_systemic_velocity_is_found_then_set_and_sky_subtracted(qtbot, make_wind
     with qtbot.waitSignal(window.inference_finished, timeout=120000):
         frame.subtract_sky_from_selection()
     assert frame.no_sky_action.isEnabled() and frame._sky.pixels > 20
+    assert frame.sky_curve.getViewBox() is not None
     x, y = frame.sky_curve.getData()
     assert x is not None and np.nanmax(y) > 0  # the sky is drawn on the spectrum plot
     cube = window.controller.session.cube
@@ -55,3 +56,4 @@ def test_systemic_velocity_is_found_then_set_and_sky_subtracted(qtbot, make_wind
     from mirabelle.inference.sky_region import SkySubtractedCube
 
     assert not isinstance(window.controller.session.cube, SkySubtractedCube) and frame._sky is None
+    assert frame.sky_curve.getViewBox() is None  # the sky left the plot and its legend

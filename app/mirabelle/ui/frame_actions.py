@@ -32,8 +32,8 @@ class FrameActions:
 
     def __init__(self, window, menu: QMenu) -> None:
         self.window = window
+        # on the plot (and in its legend) only while a sky is subtracted
         self.sky_curve = pg.PlotDataItem([], [], pen=pg.mkPen(SKY_RGB, width=1.5), name="Sky (subtracted)")
-        window.spectrum_panel.plot.addItem(self.sky_curve)
         self._original_cube = None
         self._sky = None
         menu.addSeparator()
@@ -148,6 +148,8 @@ class FrameActions:
         session.cube = SkySubtractedCube(self._original_cube, sky)
         session.maps, session._solver = None, None
         self.sky_curve.setData(to_unit(sky.axis_cm1, self.window.state.spectrum_unit), sky.values, connect="finite")
+        if self.sky_curve.getViewBox() is None:
+            self.window.spectrum_panel.plot.addItem(self.sky_curve)
         self.no_sky_action.setEnabled(True)
         self.window.status.message(f"Sky of {sky.pixels} pixels subtracted: computing the maps again.", 8000)
         self.window.start_inference(use_cache=False, explicit=True)
@@ -160,12 +162,16 @@ class FrameActions:
         self._stop_run()
         session.cube, self._original_cube, self._sky = self._original_cube, None, None
         session.maps, session._solver = None, None
-        self.sky_curve.setData([], [])
-        self.no_sky_action.setEnabled(False)
+        self._hide_sky()
         self.window.start_inference(use_cache=True, explicit=True)
 
     def cube_closed(self) -> None:
         """Forget the sky of the previous cube."""
         self._original_cube, self._sky = None, None
+        self._hide_sky()
+
+    def _hide_sky(self) -> None:
         self.sky_curve.setData([], [])
+        if self.sky_curve.getViewBox() is not None:
+            self.window.spectrum_panel.plot.removeItem(self.sky_curve)
         self.no_sky_action.setEnabled(False)
