@@ -23,6 +23,7 @@ LIMIT_LABELS = {"minmax": "min / max", "99.5": "99.5 %", "zscale": "z-scale", "m
 def _spin() -> NumberSpinBox:
     """A limit field: any magnitude (flux-calibrated cubes are ~1e-17), typed or stepped."""
     box = NumberSpinBox()
+    box.setSpecialValueText("—")  # shown at the minimum: no limits yet
     box.setMinimumWidth(80)
     return box
 
@@ -129,10 +130,10 @@ class DisplayControls(QWidget):
             self.visible_check.setChecked(s.overlay_visible)
         with QSignalBlocker(self.opacity_slider):
             self.opacity_slider.setValue(round(s.overlay_opacity * 100))
-        if s.limits is not None:
-            for box, value in ((self.low_spin, s.limits[0]), (self.high_spin, s.limits[1])):
-                with QSignalBlocker(box):
-                    box.setValue(value)
+        for box, value in zip((self.low_spin, self.high_spin), s.limits or (None, None)):
+            with QSignalBlocker(box):  # no image: '—' rather than another cube's limits
+                box.setValue(box.minimum() if value is None else value)
+            box.setEnabled(value is not None)
         name = s.overlay_map
         enabled = name is not None
         for widget in (self.overlay_cmap_combo, self.overlay_auto_check, self.overlay_low_spin,

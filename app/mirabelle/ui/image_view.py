@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QWidget
 
 from mirabelle.ui import display
 from mirabelle.session.registry import auto_limits
-from mirabelle.ui.state import MAP_LABELS, ViewState
+from mirabelle.ui.state import FIELDS, MAP_LABELS, ViewState
 
 Z_OVERLAY, Z_HINT, Z_FLAGS, Z_MARKER = 10, 15, 20, 30
 
@@ -127,6 +127,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         state.colormap_changed.connect(self._on_model_colormap)
         state.limits_mode_changed.connect(self._on_model_limits_mode)
         state.limits_changed.connect(self._on_model_limits)
+        state.cube_path_changed.connect(self._on_model_cube_path)
         state.selected_pixel_changed.connect(self._on_model_selected_pixel)
         state.overlay_map_changed.connect(lambda _: self.refresh_overlay())
         state.overlay_visible_changed.connect(lambda _: self._update_overlay_visibility())
@@ -196,6 +197,14 @@ class ImageView(pg.GraphicsLayoutWidget):
             return
         if mode != "manual" or self.state.limits is None:
             self.state.limits = display.compute_limits(self._deep, mode)
+
+    def _on_model_cube_path(self, path) -> None:
+        """Manual limits belong to one cube: another cube starts on the automatic default, and
+        no cube shows no limits."""
+        if self.state.limits_mode == "manual":
+            self.state.limits_mode = FIELDS["limits_mode"][0]
+        if path is None:
+            self.state.limits = None
 
     def _on_model_limits(self, _limits) -> None:
         self._apply_levels()

@@ -137,6 +137,8 @@ def splitter_sizes(key: str) -> list[int] | None:
 def save_display(state: ViewState) -> None:
     """Persist the display choices of ``state`` (JSON, one key)."""
     data = {name: state.get(name) for name in PERSISTED_FIELDS}
+    if data.get("limits_mode") == "manual":  # one cube's limits: the next start is automatic
+        del data["limits_mode"]
     data["overlay_colormaps"] = {m: state.overlay_colormap_for(m) for m in MAP_NAMES}
     _set("display/state", json.dumps(data))
 
