@@ -333,3 +333,18 @@ def test_region_list_jumps_deletes_and_shows_areas(view, cube_path, qtbot):
     qtbot.waitUntil(lambda: panel.region_list.count() == 2, timeout=1000)
     assert layer.flags.data[43, 30]
     layer.flush()
+
+
+def test_without_a_cube_the_tools_are_off_and_the_old_message_gone(view, layer, qtbot):
+    panel = FlagPanel(layer)
+    qtbot.addWidget(panel)
+    view.state.flag_mode = "brush"
+    layer.paint_path([QPointF(10.5, 10.5)])
+    layer.message.emit("Restored 12 flagged pixels from x.fits.")
+    qtbot.waitUntil(lambda: panel.region_list.count() == 1, timeout=1000)
+    assert panel.clear_button.isEnabled() and panel.mode_buttons["brush"].isEnabled()
+    layer.set_cube(None)  # File ▸ Close
+    assert view.state.flag_mode == "off" and panel.save_label.text() == ""
+    assert not any(button.isEnabled() for button in panel.mode_buttons.values())
+    assert not panel.actions_by_name["brush"].isEnabled() and not panel.clear_button.isEnabled()
+    assert panel.region_list.count() == 0 and "Open a cube" in panel.summary_label.text()

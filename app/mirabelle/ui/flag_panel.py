@@ -96,7 +96,7 @@ class FlagPanel(QWidget):
         history.addStretch(1)
 
         self.hint_check = QCheckBox("Highlight likely doubles, score ≥")
-        self.hint_check.setToolTip("Tint pixels whose double-component score (CNN) is at least the threshold")
+        self.hint_check.setToolTip("Outline pixels whose double-component score (CNN) is at least the threshold")
         self.hint_spin = QDoubleSpinBox()
         self.hint_spin.setRange(0.0, 1.0)
         self.hint_spin.setSingleStep(0.05)
@@ -312,6 +312,14 @@ class FlagPanel(QWidget):
         else:
             n = len(self._regions)
             self.summary_label.setText(f"{flags.count} pixels flagged in {n} region{'s' if n > 1 else ''}.")
+        has_cube = flags is not None  # no cube: nothing to paint, nothing restored
+        for mode, button in self.mode_buttons.items():
+            button.setEnabled(has_cube)
+            self.actions_by_name[mode].setEnabled(has_cube)
+        self.clear_button.setEnabled(bool(flags and flags.count))
+        if not has_cube:
+            self.state.flag_mode = "off"
+            self.save_label.clear()
         has = bool(self._regions)
         self.export_mask_button.setEnabled(flags is not None)
         self.export_regions_button.setEnabled(has)
