@@ -1,0 +1,75 @@
+"""File ▸ Export view: the deep image and its overlay at native resolution (one image pixel per
+cube pixel) as PNG/TIFF/JPEG, or as FITS with the cube's WCS — not a screen grab of the widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from mirabelle.errors import ExportError
+from mirabelle.export.view_fits import write_view_fits
+from mirabelle.ui import display
+
+IMAGE_FILTERS = "PNG image (*.png);;FITS image with WCS (*.fits);;TIFF image (*.tif *.tiff);;JPEG image (*.jpg)"
+
+
+def _levels_index(values: np.ndarray, low: float, high: float, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lookup-table indices of ``values`` between ``low`` and ``high``, and where they are finite."""
+    finite = np.isfinite(values)
+    span = high - low if high > low else 1.0
+    with np.errstate(invalid="ignore"):
+        t = np.clip((np.where(finite, values, low) - low) / span, 0.0, 1.0)
+    return np.rint(t * (size - 1)).astype(np.intp), finite
+
+
+def view_rgb(view: Any) -> np.ndarray:
+    """What ``view`` (a :class:`mirabelle.ui.image_view.ImageView`) shows of the deep image and the
+    overlay, as ``[row, column, rgb]`` uint8 with one pixel per cube pixel, north (y max) on top."""
+    deep = view.deep_image
+    if deep is None:
+        raise ExportError("No image to export: open a cube first.")
+    state = view.state
+    low, high = state.limits or display.compute_limits(deep, state.limits_mode)
+    lut = display.stretched_lut(state.colormap, state.stretch).astype(np.float64)
+    index, finite = _levels_index(deep, low, high, len(lut))
+    rgb = np.where(finite[..., None], lut[index], 0.0)
+    overlay = view.overlay_item
+    if overlay.isVisible() and overlay.image is not None and overlay.image.shape == deep.shape:
+        o_low, o_high = overlay.getLevels()
+        o_lut = display.colormap(state.overlay_colormap_for(state.overlay_map)).getLookupTable(
+            nPts=256, alpha=False).astype(np.float64)
+        o_index, o_finite = _levels_index(np.asarray(overlay.image, dtype=np.float64), o_low, o_high, len(o_lut))
+        alpha = float(state.overlay_opacity) * o_finite[..., None]
+        rgb = (1.0 - alpha) * rgb + alpha * o_lut[o_index]
+    return np.ascontiguousarray(np.rint(rgb).astype(np.uint8).transpose(1, 0, 2)[::-1])
+
+
+def export_view(view: Any, cube: Any, path: str | Path) -> Path:
+    """Write what ``view`` shows to ``path``: FITS (deep image + overlay map, WCS) or an image."""
+    path = Path(path)
+    if path.suffix.lower() in (".fits", ".fit", ".fts"):
+        if view.deep_image is None:
+            raise ExportError("No image to export: open a cube first.")
+        name = view.state.overlay_map if view.overlay_item.isVisible() else None
+        data = view.overlay_item.image if name is not None else None
+        return write_view_fits(path, cube, view.deep_image, name, data, _unit(name))
+    rgb = view_rgb(view)
+    height, width, _ = rgb.shape
+    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    if not image.save(str(path)):
+        raise ExportError(f"{path}: expected a writable .png, .tif or .jpg file; Qt could not write it.")
+    return path
+
+
+def _unit(map_name: str | None) -> str:
+    if map_name is None:
+        return ""
+    from mirabelle.session.registry import map_spec
+
+    try:
+        return map_spec(map_name).unit
+    except (KeyError, ValueError):
+        return ""

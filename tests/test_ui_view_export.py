@@ -1,0 +1,56 @@
+"""Export view: the deep image and overlay at native resolution (PNG) or as FITS with the WCS."""
+
+import types
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from PySide6.QtGui import QImage
+
+from mirabelle.ui.image_view import ImageView
+from mirabelle.ui.state import ViewState
+from mirabelle.ui.view_export import export_view, view_rgb
+
+
+@pytest.fixture
+def view(qtbot):
+    state = ViewState()
+    view = ImageView(state)
+    qtbot.addWidget(view)
+    view.resize(300, 200)  # the widget's size does not matter: one image pixel per cube pixel
+    deep = np.zeros((30, 20), np.float32)
+    deep[0, 19] = 100.0  # top-left corner on the sky image (x 0, y max)
+    view.set_deep_image(deep)
+    state.limits_mode = "manual"
+    state.limits = (0.0, 100.0)
+    view.show()
+    return view
+
+
+def test_png_is_the_cube_grid_north_up(view, tmp_path):
+    path = export_view(view, None, tmp_path / "view.png")
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (30, 20)
+    assert image.pixelColor(0, 0).lightnessF() > 0.95 and image.pixelColor(1, 0).lightnessF() < 0.05
+
+
+def test_the_overlay_is_blended_at_its_opacity(view):
+    view.state.overlay_map = "velocity"
+    view.state.overlay_opacity = 1.0
+    view.state.set_overlay_limits("velocity", (-100.0, 100.0))
+    velocity = np.full((30, 20), np.nan, np.float32)
+    velocity[5:10, 5:10] = 100.0  # top of the colour map
+    view.set_overlay_data("velocity", velocity)
+    rgb = view_rgb(view)
+    top = np.rint(np.asarray(view.colorbar.colorMap().map([1.0], mode="byte"))[0, :3])
+    assert tuple(rgb[19 - 7, 7]) == tuple(top)  # opacity 1: exactly the colour bar's colour
+    assert rgb[0, 29].max() < 20  # no map value there: the deep image (0, black)
+
+
+def test_fits_has_the_deep_image_and_the_map(view, tmp_path):
+    view.state.overlay_map = "velocity"
+    view.set_overlay_data("velocity", np.full((30, 20), -120.0, np.float32))
+    cube = types.SimpleNamespace(path=str(tmp_path / "c.hdf5"), wcs=None)
+    with fits.open(export_view(view, cube, tmp_path / "view.fits")) as hdul:
+        assert hdul[0].data.shape == (20, 30) and hdul[0].data[19, 0] == 100.0
+        assert hdul["VELOCITY"].header["BUNIT"] == "km/s" and (hdul["VELOCITY"].data == -120.0).all()
