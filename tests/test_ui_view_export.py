@@ -7,6 +7,8 @@ import pytest
 from astropy.io import fits
 from PySide6.QtGui import QImage
 
+from ui_support import cube_path, make_window, messages, open_and_wait, unexpected_errors  # noqa: F401
+
 from mirabelle.ui.image_view import ImageView
 from mirabelle.ui.state import ViewState
 from mirabelle.ui.view_export import export_view, view_rgb
@@ -54,3 +56,32 @@ def test_fits_has_the_deep_image_and_the_map(view, tmp_path):
     with fits.open(export_view(view, cube, tmp_path / "view.fits")) as hdul:
         assert hdul[0].data.shape == (20, 30) and hdul[0].data[19, 0] == 100.0
         assert hdul["VELOCITY"].header["BUNIT"] == "km/s" and (hdul["VELOCITY"].data == -120.0).all()
+
+
+def test_the_window_exports_view_and_spectrum_from_the_cube_folder(qtbot, make_window, cube_path, monkeypatch):
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog
+
+    window = make_window()
+    open_and_wait(qtbot, window, cube_path)
+    with qtbot.waitSignal(window.pixel_data_shown, timeout=20000):
+        window.state.selected_pixel = (5, 6)
+    asked = []
+    folder = Path(cube_path).resolve().parent
+
+    def answer(name):
+        def get_save_file_name(parent, title, default, filters):
+            asked.append(default)
+            return str(folder / name), ""
+        return get_save_file_name
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer("out_view.png"))
+    window.export_view_image()
+    image = QImage(str(folder / "out_view.png"))
+    assert (image.width(), image.height()) == (window.cube.nx, window.cube.ny)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer("out_spectrum.csv"))
+    window.export_spectrum_image()
+    assert (folder / "out_spectrum.csv").read_text().count("\n") > 100
+    stem = Path(cube_path).name.split(".")[0]
+    assert asked == [str(folder / f"{stem}_view.png"), str(folder / f"{stem}_x5_y6_spectrum.png")]

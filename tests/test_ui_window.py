@@ -363,6 +363,7 @@ def test_opening_while_the_deep_image_is_computed_cancels_it(qtbot, make_window,
 def test_letter_and_digit_shortcuts_do_not_steal_typing(qtbot, make_window, cube_path):
     window = make_window()
     open_and_wait(qtbot, window, cube_path)  # the limit fields take input once an image is shown
+    window.state.overlay_map = None  # the default is velocity: "1" below must not bring it back
     window.activateWindow()
     spin = window.controls.low_spin
     spin.setFocus()

@@ -101,7 +101,7 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.colorbar.setImageItem(self.overlay_item)
         self.colorbar.axis.enableAutoSIPrefix(False)  # dex, km/s: no "(x0.001)" rescaling of the label
         self.addItem(self.colorbar, row=0, col=1)
-        self.colorbar.setVisible(False)
+        self.colorbar.setVisible(state.overlay_map is not None)  # as _update_overlay_visibility: no re-layout later
 
         self.histogram = display.histogram_lut_item()
         self.histogram.gradient.setColorMap(display.colormap(state.colormap))

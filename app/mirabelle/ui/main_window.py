@@ -33,6 +33,7 @@ from mirabelle.ui.spectrum_panel import SpectrumPanel
 from mirabelle.ui.state import ViewState
 from mirabelle.ui.status_bar import WindowStatus
 from mirabelle.ui.tasks import wait_for_workers
+from mirabelle.ui.view_export import ask_and_export_spectrum, ask_and_export_view
 from mirabelle.ui.viewer_tools import ViewerTools
 from mirabelle.ui.window_menus import WindowMenus
 
@@ -327,16 +328,12 @@ class MainWindow(QMainWindow):
         return self.export_dialog
 
     def export_view_image(self) -> None:
-        self._export_image(self.image_view.ci, "Export the view", "mirabelle_view.png")
+        """The deep image and overlay at native resolution (PNG, TIFF, JPEG) or as FITS with the WCS."""
+        ask_and_export_view(self)
 
     def export_spectrum_image(self) -> None:
-        self._export_image(self.spectrum_panel.graphics.scene(), "Export the spectrum plot", "mirabelle_spectrum.png")
-
-    def _export_image(self, item: Any, title: str, default_name: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(settings.last_dir()) / default_name),
-                                              "PNG image (*.png);;SVG image (*.svg)")
-        if path:
-            self.export_item_image(item, path)
+        """The selected pixel's spectrum: the plot (PNG, SVG) or the data (FITS table, CSV)."""
+        ask_and_export_spectrum(self)
 
     def export_item_image(self, item: Any, path: str) -> bool:
         """Save a pyqtgraph item (or scene) as PNG, or as SVG by the suffix; False after a message."""

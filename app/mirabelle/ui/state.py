@@ -144,11 +144,11 @@ class ViewState(QObject):
     cube_path = Field(None, _path)
     selected_pixel = Field(None, _pixel)
     stretch = Field("linear", _choice(STRETCHES))
-    limits_mode = Field("99.5", _choice(LIMITS_MODES))
+    limits_mode = Field("zscale", _choice(LIMITS_MODES))  # 99.5 % lets bright stars hide the disk
     limits = Field(None, _limits)
     colormap = Field("gray", _choice(COLORMAPS))
-    overlay_map = Field(None, _optional_choice(MAP_NAMES))
-    overlay_opacity = Field(0.6, _unit_float)
+    overlay_map = Field("velocity", _optional_choice(MAP_NAMES))  # shown as soon as maps fill
+    overlay_opacity = Field(1.0, _unit_float)  # colours as on the colour bar; unmeasured pixels show the image
     overlay_visible = Field(True, bool)
     flag_mode = Field("off", _choice(FLAG_MODES))
     brush_radius = Field(3.0, _radius)

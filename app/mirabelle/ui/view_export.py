@@ -1,5 +1,7 @@
-"""File ▸ Export view: the deep image and its overlay at native resolution (one image pixel per
-cube pixel) as PNG/TIFF/JPEG, or as FITS with the cube's WCS — not a screen grab of the widgets."""
+"""File ▸ Export view / spectrum. The view: the deep image and its overlay at native resolution (one
+image pixel per cube pixel) as PNG/TIFF/JPEG, or as FITS with the cube's WCS — not a screen grab of
+the widgets. The spectrum: the plot (PNG, SVG) or the data (FITS table, CSV). Every export starts in
+the cube's folder with a name from the cube (and pixel)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QImage
 
-from mirabelle.errors import ExportError
+from mirabelle.errors import ExportError, MirabelleError
+from mirabelle.export.spectrum import SPECTRUM_FORMATS, default_spectrum_name, write_spectrum
 from mirabelle.export.view_fits import write_view_fits
 from mirabelle.ui import display
 
@@ -73,3 +76,53 @@ def _unit(map_name: str | None) -> str:
         return map_spec(map_name).unit
     except (KeyError, ValueError):
         return ""
+
+
+def export_folder(cube: Any) -> Path:
+    """The folder every export starts in: the cube's (else the last folder used)."""
+    from mirabelle.ui import settings
+
+    cube_path = getattr(cube, "path", None)
+    return Path(cube_path).resolve().parent if cube_path else Path(settings.last_dir())
+
+
+def ask_and_export_view(window: Any) -> None:
+    """File ▸ Export view: ask for a file (``<cube stem>_view.png`` in the cube's folder), write it."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from mirabelle.ui.errors import show_error
+
+    if window.cube is None:
+        return
+    stem = Path(window.cube.path).name.split(".")[0]
+    default = export_folder(window.cube) / f"{stem}_view.png"
+    path, _ = QFileDialog.getSaveFileName(window, "Export the view", str(default), IMAGE_FILTERS)
+    if path:
+        try:
+            export_view(window.image_view, window.cube, path)
+        except MirabelleError as exc:
+            show_error(window, exc, "Export failed")
+
+
+def ask_and_export_spectrum(window: Any) -> None:
+    """File ▸ Export spectrum: ``<cube stem>_x<X>_y<Y>_spectrum.png`` in the cube's folder; the plot
+    as PNG/SVG, the data as FITS/CSV by the suffix chosen."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from mirabelle.ui.errors import show_error
+
+    data = window.spectrum_panel.pixel_data
+    if window.cube is None or data is None:
+        return
+    name = default_spectrum_name(window.cube.path, data.x, data.y, ".png")
+    filters = "PNG image (*.png);;SVG image (*.svg);;FITS table (*.fits);;CSV table (*.csv)"
+    path, _ = QFileDialog.getSaveFileName(window, "Export the spectrum", str(export_folder(window.cube) / name), filters)
+    if not path:
+        return
+    if Path(path).suffix.lower() not in SPECTRUM_FORMATS:
+        window.export_item_image(window.spectrum_panel.graphics.scene(), path)
+        return
+    try:
+        write_spectrum(path, data, window.cube)
+    except MirabelleError as exc:
+        show_error(window, exc, "Export failed")

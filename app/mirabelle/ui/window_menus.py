@@ -36,7 +36,7 @@ class WindowMenus(QObject):
         file_menu.addSeparator()
         self.export_priors_action = self._action(file_menu, "Export ORCS &priors…", window.export_priors, "Ctrl+E")
         self._action(file_menu, "Export &view as image…", window.export_view_image)
-        self._action(file_menu, "Export &spectrum plot as image…", window.export_spectrum_image)
+        self._action(file_menu, "Export &spectrum (plot or data)…", window.export_spectrum_image)
         file_menu.addSeparator()
         self._action(file_menu, "&Close cube", window.close_document, "Ctrl+W")
         self._action(file_menu, "&Quit", window.close, "Ctrl+Q")
