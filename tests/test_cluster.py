@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from optional_deps import require
+from ui_support import cube_path, make_window, messages, open_and_wait, unexpected_errors  # noqa: F401
 
 distributed = require("distributed", "cluster")
 
@@ -157,3 +158,22 @@ def test_scheduler_text_is_local_with_a_count_or_an_address():
     assert parse_scheduler("tcp://10.0.0.1:8786") == ("address", None)
     with pytest.raises(MirabelleError, match="positive number of workers"):
         parse_scheduler("local:0")
+
+
+def test_the_desktop_app_runs_the_cube_on_the_scheduler_of_its_setting(client, qtbot, make_window, cube_path):
+    from mirabelle.ui import settings
+
+    window = make_window()
+    open_and_wait(qtbot, window, cube_path)
+    dialog = window.menus.ask_scheduler_address()  # Kinematics ▸ Compute on a Dask cluster…
+    dialog.setTextValue(client.scheduler.address)
+    dialog.accept()
+    assert settings.scheduler_address() == client.scheduler.address
+    with distributed.get_task_stream(client) as stream, \
+            qtbot.waitSignal(window.inference_finished, timeout=120000) as blocker:
+        window.start_inference(use_cache=False)
+    assert blocker.args == [True]
+    assert any(task["key"].startswith("mirabelle-synthetic_sn3") for task in stream.data)  # the workers did it
+    with Session(cube_path) as here:
+        list(here.run(use_cache=False))
+        assert_maps_equal(window.maps, here.maps)

@@ -156,8 +156,9 @@ class SessionController(QObject):
     def running(self) -> bool:
         return not self._run_done.is_set()
 
-    def start_run(self, use_cache: bool = True) -> bool:
-        """Start the session's run in a worker (False when one runs or no cube is open)."""
+    def start_run(self, use_cache: bool = True, scheduler: str | None = None) -> bool:
+        """Start the session's run in a worker (False when one runs or no cube is open);
+        ``scheduler`` computes its tiles on that Dask cluster (``Session.run``)."""
         if self.session is None or self.running:
             return False
         self._run_id += 1
@@ -171,7 +172,7 @@ class SessionController(QObject):
             try:
                 lower_thread_priority()  # before the model: its thread pool inherits it
                 yield "model", session.model
-                for result in session.run(use_cache=use_cache, cancel=cancel):
+                for result in session.run(use_cache=use_cache, cancel=cancel, scheduler=scheduler):
                     yield "tile", result
             finally:
                 done_flag.set()

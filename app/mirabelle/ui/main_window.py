@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         Model problems show a dialog when ``explicit`` (menu), else a status-bar message.
         """
         self._explicit_run = explicit
-        if self.controller.start_run(use_cache=use_cache):
+        if self.controller.start_run(use_cache=use_cache, scheduler=settings.scheduler_address() or None):
             self.status.show_progress("Kinematics", 0.0, float("nan"), cancellable=True)
 
     def cancel_inference(self) -> None:

@@ -101,6 +101,15 @@ def set_run_inference_on_open(value: bool) -> None:
     _set("inference/run_on_open", bool(value))
 
 
+def scheduler_address() -> str:
+    """The Dask scheduler the whole-cube inference runs on ('' = here, in this process)."""
+    return str(_get("inference/scheduler", "") or "").strip()
+
+
+def set_scheduler_address(address: str) -> None:
+    _set("inference/scheduler", str(address).strip())
+
+
 # window -----------------------------------------------------------------------------
 def save_window(key: str, geometry: QByteArray, state: QByteArray | None = None) -> None:
     s = store()

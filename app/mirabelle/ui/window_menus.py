@@ -12,7 +12,7 @@ import os
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from mirabelle.session.registry import MAPS
 from mirabelle.ui import help_texts, settings
@@ -72,6 +72,7 @@ class WindowMenus(QObject):
                                         self._set_auto_inference, checkable=True)
         self.auto_action.setChecked(window.run_inference_on_open)
         self.frame_actions = FrameActions(window, kin_menu)  # systemic velocity, sky subtraction
+        self.scheduler_action = self._action(kin_menu, "Compute on a &Dask cluster…", self.ask_scheduler_address)
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -124,6 +125,24 @@ class WindowMenus(QObject):
     def _cycle_stretch(self) -> None:
         i = STRETCHES.index(self.state.stretch)
         self.state.stretch = STRETCHES[(i + 1) % len(STRETCHES)]
+
+    def ask_scheduler_address(self) -> QInputDialog:
+        """Ask for the Dask scheduler of the whole-cube runs (empty: run here); clicks stay local."""
+        dialog = QInputDialog(self.window)
+        dialog.setWindowTitle("Compute on a Dask cluster")
+        dialog.setLabelText("Scheduler address (tcp://host:8786 or local:N), empty to compute here.\n"
+                            "Needs pip install 'mirabelle[cluster]'; the cube must be readable by the workers.")
+        dialog.setTextValue(settings.scheduler_address())
+        dialog.textValueSelected.connect(self._set_scheduler_address)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _set_scheduler_address(self, address: str) -> None:
+        settings.set_scheduler_address(address)
+        where = settings.scheduler_address()
+        self.window.statusBar().showMessage(f"Whole-cube inference runs on {where}." if where else
+                                            "Whole-cube inference runs here.", 8000)
 
     def _set_auto_inference(self, on: bool) -> None:
         self.window.run_inference_on_open = on
