@@ -110,7 +110,7 @@ def run_plans(client, plans: list[CubePlan], *, batch: int = DEFAULT_BATCH, snr_
         runner's), 'done' when a plan's last tile is written, 'failed' once per failed plan.
         Closing the generator cancels the tiles in flight; the maps hold only whole tiles.
     """
-    from distributed import as_completed
+    from distributed import wait
 
     for plan in plans:
         if plan.finished:
@@ -123,7 +123,6 @@ def run_plans(client, plans: list[CubePlan], *, batch: int = DEFAULT_BATCH, snr_
              for xs, ys in plan.tiles)
     run = uuid.uuid4().hex[:8]  # task keys unique to this run: Dask reuses results by key
     in_flight: dict[str, tuple] = {}
-    completed = as_completed()
     limit = _Window(client, window)
 
     def top_up() -> None:
@@ -144,24 +143,30 @@ def run_plans(client, plans: list[CubePlan], *, batch: int = DEFAULT_BATCH, snr_
             if plan.started is None:
                 plan.started = time.perf_counter()
             in_flight[future.key] = (future, plan, xs, ys)
-            completed.add(future)
 
     top_up()
     try:
-        for future in completed:
-            _, plan, xs, ys = in_flight.pop(future.key)
-            if plan.error is None:
+        # The loop ends when nothing is in flight and the queue is empty, not when an iterator
+        # says so: distributed.as_completed once ended early here after a worker was killed.
+        while in_flight:
+            finished, _ = wait([entry[0] for entry in in_flight.values()], return_when="FIRST_COMPLETED")
+            for future in finished:
+                entry = in_flight.pop(future.key, None)
+                if entry is None or entry[1].error is not None:
+                    continue
+                plan, xs, ys = entry[1:]
                 try:
                     output = future.result()
                 except Exception as exc:  # the worker's exception, KilledWorker or a cancellation
                     plan.error = _failure(plan, xs, ys, exc)
-                    client.cancel([entry[0] for entry in in_flight.values() if entry[1] is plan])
+                    dropped = [key for key, entry in in_flight.items() if entry[1] is plan]
+                    client.cancel([in_flight.pop(key)[0] for key in dropped])  # wait() refuses cancelled ones
                     yield Event("failed", plan, error=plan.error)
                 else:
                     yield Event("tile", plan, result=_record(plan, output))
                     if plan.finished:
                         yield Event("done", plan)
-            del future
+            del finished
             top_up()
     finally:
         client.cancel([entry[0] for entry in in_flight.values()])
