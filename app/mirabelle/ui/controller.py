@@ -172,7 +172,8 @@ class SessionController(QObject):
             try:
                 lower_thread_priority()  # before the model: its thread pool inherits it
                 yield "model", session.model
-                for result in session.run(use_cache=use_cache, cancel=cancel, scheduler=scheduler):
+                on_cluster = {"scheduler": scheduler} if scheduler else {}
+                for result in session.run(use_cache=use_cache, cancel=cancel, **on_cluster):
                     yield "tile", result
             finally:
                 done_flag.set()
