@@ -174,6 +174,6 @@ def test_the_desktop_app_runs_the_cube_on_the_scheduler_of_its_setting(client, q
         window.start_inference(use_cache=False)
     assert blocker.args == [True]
     assert any(task["key"].startswith("mirabelle-synthetic_sn3") for task in stream.data)  # the workers did it
-    with Session(cube_path) as here:
+    with Session(cube_path, vsys_kms=window.controller.session.vsys_kms) as here:  # the app's systemic velocity
         list(here.run(use_cache=False))
         assert_maps_equal(window.maps, here.maps)
