@@ -260,3 +260,19 @@ def test_a_reserved_folder_refuses_another_process_naming_this_one(tmp_path):
     assert done.returncode != 0 and f"is being written by process {os.getpid()}" in done.stderr
     assert subprocess.run([sys.executable, "-c", script], timeout=120).returncode == 0
     assert leftovers(tmp_path) == []
+
+
+def test_a_channel_cache_a_killed_builder_left_broken_is_rebuilt_and_one_builder_at_a_time(cube_path, tmp_path):
+    from mirabelle.cube.channels import ChannelCache
+
+    with open_cube(cube_path) as cube:
+        with ChannelCache(cube, tmp_path) as first:
+            broken = first.path
+        broken.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\xff" * 3000)  # what a kill mid-flush can leave
+        with ChannelCache(cube, tmp_path) as cache:
+            assert list(cache.build())[-1] == 1.0 and cache.complete
+            script = ("import sys\nfrom mirabelle.cube import open_cube\nfrom mirabelle.cube.channels import "
+                      f"ChannelCache\nwith open_cube({str(cube_path)!r}) as c:\n    ChannelCache(c, {str(tmp_path)!r})\n")
+            done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert done.returncode != 0 and f"is being written by process {os.getpid()}" in done.stderr
+    assert leftovers(tmp_path) == []

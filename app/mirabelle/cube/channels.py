@@ -22,8 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mirabelle.atomic import discard
 from mirabelle.cube.tiling import aligned_tile, tile_origins
 from mirabelle.errors import CubeError
+from mirabelle.locking import OutputLock
 from mirabelle.lines.constants import SN3_BAND_NM
 
 CACHE_TILE = (128, 128)
@@ -100,6 +102,19 @@ def _create_channel_major(file, shape: tuple[int, int, int], chunks: tuple[int, 
     h5d.create(file.id, b"channels", h5py.h5t.NATIVE_FLOAT, h5py.h5s.create_simple(shape), dcpl=dcpl)
 
 
+def _open_cache(path: Path):
+    """The cache file opened for writing; one a killed builder left unreadable is started afresh."""
+    import h5py
+
+    try:
+        return h5py.File(path, "a", locking=False)  # OutputLock guards it
+    except OSError:
+        if not path.exists():
+            raise
+        discard(path)
+        return h5py.File(path, "a", locking=False)
+
+
 class ChannelCache:
     """A channel-major copy of a cube's in-band channels in an HDF5 file beside the other caches.
 
@@ -121,9 +136,11 @@ class ChannelCache:
         self.path = folder / f"{cache_key(cube.path)}.h5"
         self._lock = threading.Lock()
         nband = self.channels.stop - self.channels.start
+        self._hold = OutputLock(self.path, f"the channel cache {self.path}")
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            self._file = h5py.File(self.path, "a", locking=False)
+            self._hold.acquire()  # two builders of one cache would corrupt it
+            self._file = _open_cache(self.path)
             if "channels" not in self._file or self._file["channels"].shape != (nband, cube.nx, cube.ny):
                 for name in list(self._file):
                     del self._file[name]
@@ -132,6 +149,7 @@ class ChannelCache:
                 self._file.create_dataset("done", data=np.zeros(len(self.origins), bool))
                 self._file.attrs.update(cube=str(cube.path), first_channel=self.channels.start)
         except OSError as exc:
+            self._hold.release()
             raise CubeError(f"{self.path}: cannot write the channel cache of {cube.path.name} ({exc})") from None
         self._done = np.asarray(self._file["done"][()], bool)
 
@@ -179,6 +197,7 @@ class ChannelCache:
         with self._lock:
             if self._file.id.valid:
                 self._file.close()
+            self._hold.release()
 
     def __enter__(self) -> ChannelCache:
         return self
