@@ -52,8 +52,8 @@ def test_smoke_training_exports_a_usable_model(tmp_path):
     (inp,), (out,) = sess.get_inputs(), sess.get_outputs()
     assert inp.name == "spectrum" and out.name == "kinematics"
     te = generate(64, PRESETS["smoke"], 123, test=True, vrange=200.0, keep_native=True)
-    values, axes, _ = te["native"][0]
-    x = prepare(values, axes, saved)
+    values, axes, _, vsys, sky = te["native"][0]
+    x = prepare(values, axes, saved, vsys, sky)
     assert x.shape == (64, length) and x.dtype == np.float32
     np.testing.assert_array_equal(x, te["x"])  # training data went through the same prepare()
     y = sess.run(None, {"spectrum": x})[0]

@@ -1,15 +1,18 @@
 """Train a kinematics network on synthetic SN3 spectra and export it (needs the [train] extra).
 
-Presets: sn3-r5000 (R 4400..5400), sn3-r2000 (R 1700..2300), smoke (a few hundred spectra,
-one epoch, for CI). Writes <out>/<name>.onnx and <out>/<name>.json (the model card).
+Presets (``mirabelle.training.data.PRESETS``): sn3-r1000 (R 850..1500), sn3-r2000 (1400..2700),
+sn3-r3000 (2500..3900), sn3-r5000 (3700..6000), sn3-r7000 (5800..8300), sn3-r9600 (8000..10600),
+smoke (a few hundred spectra, one epoch, for CI). Writes <out>/<name>.onnx and <out>/<name>.json (the model card).
 """
 
 from __future__ import annotations
 
+PRESET_NAMES = ("sn3-r1000", "sn3-r2000", "sn3-r3000", "sn3-r5000", "sn3-r7000", "sn3-r9600", "smoke")
+"""The keys of ``mirabelle.training.data.PRESETS`` (listed here so that --help needs no numpy)."""
+
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--preset", required=True, choices=["sn3-r5000", "sn3-r2000", "smoke"],
-                        help="what to train")
+    parser.add_argument("--preset", required=True, choices=PRESET_NAMES, help="what to train")
     parser.add_argument("--out", default=None, help="output folder (default: ./models)")
     parser.add_argument("--size", type=int, default=None, help="training spectra (default: the preset's)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs (default: the preset's)")

@@ -208,10 +208,11 @@ def _baseline_operators(length: int, step_cm1: float, sigma_cm1: float) -> tuple
 
 
 def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
-              baseline: tuple[float, float] | None = None) -> np.ndarray:
+              baseline: tuple[float, float] | None = None, sky: np.ndarray | None = None) -> np.ndarray:
     """Normalise in place (see module docstring); returns the array.
 
-    ``baseline``: (model step, baseline sigma) in cm⁻¹ for ``"baseline-max"``.
+    ``baseline``: (model step, baseline sigma) in cm⁻¹ for ``"baseline-max"``; ``sky``: the
+    resampled unit sky spectrum, (L,) or (N, L), whose fitted amplitude is subtracted.
     """
     y = resampled
     n, length = y.shape
@@ -232,6 +233,19 @@ def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
     if mode == "baseline-max":
         down, up = _baseline_operators(length, float(baseline[0]), float(baseline[1]))
         y -= (y @ down) @ up
+    if sky is not None:
+        template = np.nan_to_num(np.atleast_2d(sky).astype(np.float32))
+        if mode == "baseline-max":
+            template = template - (template @ down) @ up
+        # least-squares amplitude (≥ 0) on the channels that hold data, then subtracted
+        weight = template * template
+        norm = (~bad).astype(np.float32) @ weight.T if template.shape[0] == 1 else ((~bad) * weight).sum(1, keepdims=True)
+        product = y @ template.T if template.shape[0] == 1 else (y * template).sum(1, keepdims=True)
+        amplitude = np.where(norm > 0, np.maximum(product, 0.0) / np.where(norm > 0, norm, 1.0), 0.0)
+        if rows_with_nan.any():  # nothing is subtracted where there is no data (band edges, NaN)
+            y -= amplitude.astype(np.float32) * template * ~bad
+        else:
+            y -= amplitude.astype(np.float32) * template
     scale = y.max(axis=1)
     ok = np.isfinite(scale) & (scale > 0)
     y *= np.where(ok, 1.0 / np.where(ok, scale, 1.0), 0.0).astype(np.float32)[:, None]
@@ -255,10 +269,15 @@ def continuum_mask(card) -> np.ndarray | None:
     return mask
 
 
-def prepare(values, axis_cm1, card, vsys_kms=0.0) -> np.ndarray:
+def prepare(values, axis_cm1, card, vsys_kms=0.0, sky=None) -> np.ndarray:
     """Spectra ``values`` (N, nchan) on ``axis_cm1`` ((nchan,) or (N, nchan), cm⁻¹, observed) -> the
     model input float32 (N, L): seen from the systemic velocity ``vsys_kms`` (km/s, a number
-    or (N,)), resampled onto the card's axis and normalised (module doc)."""
+    or (N,)), resampled onto the card's axis and normalised (module doc).
+
+    ``sky``: the unit OH sky spectrum (:func:`mirabelle.lines.sky.sky_spectrum`) on the same
+    channels, (nchan,) for every row (on the first row's axis) or (N, nchan); used when the
+    card's ``input.sky`` is ``"fit"`` (ignored otherwise; None: no sky subtracted).
+    """
     inputs = card["input"]
     norm = inputs.get("normalisation", NORMALISATION)
     if norm not in NORMALISATIONS:
@@ -278,5 +297,15 @@ def prepare(values, axis_cm1, card, vsys_kms=0.0) -> np.ndarray:
         outside = (observed < band[0]) | (observed > band[1])
         if outside.any():
             out[np.broadcast_to(outside, out.shape)] = np.nan
+    template = None
+    if sky is not None and inputs.get("sky") == "fit":
+        sky = np.asarray(sky, dtype=np.float32)
+        if sky.ndim == 1:
+            first = axis if axis.ndim == 1 else axis.reshape(-1, axis.shape[-1])[0]
+            own = first / float(factor.ravel()[0]) if factor.ndim == 0 else first / factor.ravel()[:, None]
+            template = resample(sky[None, :] if own.ndim == 1 else np.broadcast_to(sky, own.shape), own, target)
+        else:
+            template = resample(sky, (axis if factor.ndim == 0 else np.broadcast_to(axis, sky.shape))
+                                / (float(factor) if factor.ndim == 0 else factor[:, None]), target)
     baseline = (float(inputs["axis_cm1"][1]), float(inputs["baseline_sigma_cm1"])) if norm == "baseline-max" else None
-    return normalise(out, norm, continuum_mask(card) if norm != "median-max" else None, baseline)
+    return normalise(out, norm, continuum_mask(card) if norm != "median-max" else None, baseline, template)

@@ -32,6 +32,7 @@ from mirabelle.inference.maps import KinematicMaps, TileResult
 from mirabelle.inference.model import DEFAULT_BATCH, KinematicsModel
 from mirabelle.inference.preprocess import prepare
 from mirabelle.lines import C_KMS, compose_velocities, composed_velocity_error, doppler_factor
+from mirabelle.lines.sky import sky_spectrum
 
 SNR_THRESHOLD = 3.0
 """Hα SNR below which a pixel is flagged ``NO_LINE``."""
@@ -99,11 +100,20 @@ def make_solver(cube, model: KinematicsModel, vsys_kms: float = 0.0) -> LineSolv
 
 
 def predict_kinematics(model: KinematicsModel, values, axis_cm1, vsys_kms: float = 0.0,
-                       batch: int = DEFAULT_BATCH) -> np.ndarray:
+                       fwhm_cm1=None, batch: int = DEFAULT_BATCH) -> np.ndarray:
     """Network kinematics of spectra ``values`` (N, nchan) on ``axis_cm1`` (cm⁻¹, observed),
     seen from the systemic velocity ``vsys_kms``: (N, 4) float32 velocity, broadening and
-    their 1-sigma errors (km/s), the velocity in the observed frame."""
-    out = model.predict(prepare(values, axis_cm1, model.card, vsys_kms), batch=batch)
+    their 1-sigma errors (km/s), the velocity in the observed frame.
+
+    ``fwhm_cm1`` (sinc FWHM, a number or (N,)): for models that subtract the OH sky, the
+    unit sky spectrum at its mean is computed on the (first row's) axis and handed to prepare().
+    """
+    sky = None
+    if fwhm_cm1 is not None and model.card["input"].get("sky") == "fit":
+        axis = np.asarray(axis_cm1, dtype=np.float64)
+        sky = sky_spectrum(axis if axis.ndim == 1 else axis.reshape(-1, axis.shape[-1])[0],
+                           float(np.nanmean(fwhm_cm1)))
+    out = model.predict(prepare(values, axis_cm1, model.card, vsys_kms, sky), batch=batch)
     if vsys_kms:
         velocity = out[:, 0].astype(np.float64)
         out[:, 2] = composed_velocity_error(vsys_kms, velocity, out[:, 2])
@@ -363,7 +373,7 @@ def _process(values, axis, fwhm, model, solver, options: RunOptions, known=None)
     good_values = values if every else values[ok]
     good_axis = axis if axis.ndim == 1 or every else axis[ok]
     if known is None:
-        kinematics = predict_kinematics(model, good_values, good_axis, options.vsys_kms, options.batch)
+        kinematics = predict_kinematics(model, good_values, good_axis, options.vsys_kms, fwhm[ok], options.batch)
     else:
         kinematics = np.asarray(known if every else known[ok], np.float32)
     if axis.ndim == 2:

@@ -95,15 +95,19 @@ def sky_spectrum(axis_cm1, fwhm_cm1, peak=1.0, vacuum: bool = False) -> np.ndarr
         # within w/100 of a line take that line's sinc directly, in float64.
         offset = (sub[:, None, :] - wavenumber[None, :, None]).astype(np.float32)  # (r, l, m)
         near = np.abs(offset) < 0.01 * w[:, :, None]
-        offset[near] = 1.0
+        offset[near] = np.inf
         inverse = np.reciprocal(offset, out=offset)
-        inverse[near] = 0.0
         phase = np.pi * wavenumber[None, :] / w  # (r, l)
         cos_sum = np.matmul((flux * np.cos(phase)).astype(np.float32)[:, None, :], inverse)[:, 0]
         sin_sum = np.matmul((flux * np.sin(phase)).astype(np.float32)[:, None, :], inverse)[:, 0]
         own = np.pi * sub / w
         block = (np.sin(own) * cos_sum - np.cos(own) * sin_sum) * (w / np.pi)
-        r, line, k = np.nonzero(near)
-        np.add.at(block, (r, k), flux[line] * np.sinc((sub[r, k] - wavenumber[line]) / w[r, 0]))
+        for row in range(sub.shape[0]):  # the channels next to each line: a sorted search, not a scan
+            found = np.searchsorted(sub[row], wavenumber)
+            left, right = np.clip(found - 1, 0, m - 1), np.clip(found, 0, m - 1)
+            for k, other in ((left, True), (right, right != left)):
+                delta = sub[row, k] - wavenumber
+                close = (np.abs(delta) < 0.01 * w[row, 0]) & other
+                block[row, k[close]] += flux[close] * np.sinc(delta[close] / w[row, 0])
         out[rows] = block * amplitude[rows, None]
     return out.reshape(lead + (m,))

@@ -9,11 +9,11 @@ Every spectrum is made the way a SITELLE pixel is, then fed through
   R at that corr (the true R is recomputed after rounding). The spectrum is sampled on that
   pixel's own axis ``axis_cm1(step, order, step_nb, corr)`` (channels around the model
   axis only) with the sinc FWHM ``sinc_fwhm_cm1(step, step_nb, zpd_index, corr)``.
-* Lines: ``mirabelle.lines.profiles.sincgauss`` for the five SN3 lines with one velocity and
+* Lines: ``mirabelle.lines.fast.fast_sincgauss`` (the exact sincgauss within 1e-4) for the five SN3 lines with one velocity and
   broadening (relativistic Doppler, air rest wavelengths, as ``lines.model.line_templates``).
 * Velocity: with probability 1/2 U(−200, 200) km/s, else U(−800, 800) km/s (so the paper's
   ±200 range holds ~62% of the set). Broadening (gaussian sigma): U(0, 50) km/s.
-* R: U(preset ``r_train``) — R5000: 4400..5400 (serves e.g. M31 at R≈4734), R2000: 1700..2300.
+* R: U(preset ``r_train``): overlapping ranges from R 850 to 10600 (``PRESETS``).
 * Amplitudes (peak, spectrum units): Hα = 1; [NII]6583/Hα = 10^U(−1.3, 0.1) (0.05..1.26:
   HII regions to diffuse ionised gas); [NII]6548 = [NII]6583 / NII_AMPLITUDE_RATIO;
   ([SII]6716+[SII]6731)/Hα = 10^U(−1.3, 0.0) (0.05..1.0); [SII]6716/6731 = U(1.0, 1.45).
@@ -21,12 +21,25 @@ Every spectrum is made the way a SITELLE pixel is, then fed through
   log-uniform 5..100.
 * Continuum: level U(0, 0.2) w.p. 0.5, U(0, 3) w.p. 0.3, 0 w.p. 0.2, plus a linear slope
   across the model axis of U(−0.3, 0.3) × (level + 0.05) per 500 cm⁻¹.
+* Stellar continuum (w.p. 0.3, replacing the above): level U(0.3, 5) × Hα, slope
+  U(−0.5, 0.5) × level per 500 cm⁻¹, and a broad Hα absorption: gaussian of sigma
+  U(5, 25) Å, depth U(0, 1/3) × level, centred on Hα at the gas velocity + N(0, 100) km/s.
+* Frame: the spectrum is made in the OBSERVER frame of a source whose systemic velocity is
+  ``vsys`` (0 w.p. 0.3, else U(−1000, 5500) km/s): the lines are at
+  ``compose_velocities(vsys, v)`` and ``prepare(..., vsys_kms=vsys)`` brings them back to the
+  network frame, as inference does with the cube's systemic velocity; the SN3 filter edges
+  (card ``band_cm1``, observer frame) therefore move across the model axis.
+* Sky (w.p. 0.6): the unresolved OH spectrum (``mirabelle.lines.sky``, Hanuschik 2003, pure
+  sinc of the pixel's FWHM, observer frame), its brightest SN3 line at U(0, 4) × Hα.
 * NaN channels: at each end of the sampled band independently w.p. 0.07, 1..20 channels.
 
 Training uses the noise-free spectra (``generate_clean``) and draws fresh noise every epoch
 (``noisy_prepared``), so the network cannot memorise noise. Test sets (frozen seeds, see ``PRESETS``) draw velocity U(−200, 200) or U(−800, 800),
 broadening U(0, 50), R in the preset's ``r_test`` range, SNR U(5, 30), same line ratios and
-continuum. Seeds: train = seed, validation = seed + 1, test = the preset's fixed test seed.
+the plain continuum, no sky, vsys 0 (``variant="clean"``, comparable with earlier models);
+``variant="sky"`` adds the sky at U(0.5, 4) × Hα with vsys U(−1000, 5500); ``"stellar"``
+makes every continuum stellar (level U(0.5, 5) × Hα). Seeds: train = seed, validation =
+seed + 1, test = the preset's fixed test seed.
 """
 
 from __future__ import annotations
@@ -37,13 +50,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from mirabelle.inference.preprocess import prepare
-from mirabelle.lines import C_KMS, HALPHA_CM1, NII_AMPLITUDE_RATIO, REST_NM, line_position_cm1
+from mirabelle.lines import C_KMS, HALPHA_CM1, NII_AMPLITUDE_RATIO, REST_NM, SN3_BAND_NM, compose_velocities
+from mirabelle.lines import doppler_factor, line_position_cm1
 from mirabelle.lines.model import REST
-from mirabelle.lines.profiles import sincgauss
+from mirabelle.lines.fast import fast_sincgauss
+from mirabelle.lines.sky import sky_spectrum
 
 STEP_NM = 2943.025792
 ORDER = 8
 CONT_PAD_CM1 = 35.0  # line-free ends of the model axis, for the continuum fit
+BAND_CM1 = [round(1e7 / SN3_BAND_NM[1], 3), round(1e7 / SN3_BAND_NM[0], 3)]  # SN3 filter, observer frame
+VSYS_RANGE_KMS = (-1000.0, 5500.0)
+ANGSTROM_CM1 = 1e8 / (10 * REST_NM["Halpha"]) ** 2  # 1 Å in cm⁻¹ at Hα
+MAX_DOPPLER = float(doppler_factor(VSYS_RANGE_KMS[0]))
 
 
 @dataclass(frozen=True)
@@ -63,12 +82,28 @@ class Preset:
     template_scale: float = 1.0  # width of the coarse matched-filter gaussians, × default
     window_margin_cm1: float | None = None  # fine-pass window margin (default: margin_cm1)
     cls_weight: float = 1.0  # weight of the alignment classifier's loss
+    align_tol_channels: float = 1.6  # a coarse shift this close to the truth is a right alignment
+    normalisation: str = "baseline-max"
+    sky_fit: bool = True  # prepare() fits and subtracts the OH sky
+    baseline_sigma_cm1: float = 10.0  # smooth baseline removed by prepare()
 
 
 PRESETS = {
-    "sn3-r5000": Preset("sn3-r5000", (4400, 5400), (4800, 5000), 1.8, 20.0, window_margin_cm1=32.0,
+    # Overlapping resolving-power ranges cover R 850-10600 with no gap; model steps follow the
+    # native channel width (about 0.66 sinc FWHM) at the top of each range.
+    "sn3-r1000": Preset("sn3-r1000", (850, 1500), (950, 1050), 5.0, 45.0, window_margin_cm1=60.0, train_size=60_000, epochs=14,
+                        align_tol_channels=4.0,
+                        template_scale=0.8, hidden=(256, 128), baseline_sigma_cm1=20.0),
+    "sn3-r2000": Preset("sn3-r2000", (1400, 2700), (1800, 2000), 3.0, 32.0, window_margin_cm1=40.0, train_size=100_000, epochs=14,
+                        template_scale=0.8, hidden=(256, 128), baseline_sigma_cm1=14.0),
+    "sn3-r3000": Preset("sn3-r3000", (2500, 3900), (2900, 3100), 2.4, 24.0, window_margin_cm1=32.0, train_size=80_000, epochs=14,
+                        hidden=(256, 128)),
+    "sn3-r5000": Preset("sn3-r5000", (3700, 6000), (4800, 5000), 1.6, 20.0, window_margin_cm1=32.0, train_size=120_000, epochs=16,
                         cls_weight=2.0, hidden=(256, 128)),
-    "sn3-r2000": Preset("sn3-r2000", (1700, 2300), (1800, 2000), 4.0, 32.0, template_scale=0.8),
+    "sn3-r7000": Preset("sn3-r7000", (5800, 8300), (6900, 7100), 1.2, 16.0, window_margin_cm1=24.0, train_size=80_000, epochs=14,
+                        cls_weight=2.0, hidden=(256, 128)),
+    "sn3-r9600": Preset("sn3-r9600", (8000, 10600), (9500, 9700), 0.9, 14.0, window_margin_cm1=20.0, train_size=80_000, epochs=14,
+                        cls_weight=2.0, hidden=(256, 128)),
     "smoke": Preset("smoke", (4400, 5400), (4800, 5000), 1.8, 20.0, train_size=400, epochs=1,
                     test_size=200, hidden=(32, 16)),
 }
@@ -92,8 +127,10 @@ def model_axis_spec(preset: Preset):
     return [float(start), float(step), length]
 
 
-def draw_params(rng, n, preset: Preset, test: bool = False, vrange: float | None = None):
+def draw_params(rng, n, preset: Preset, test: bool = False, vrange: float | None = None, variant: str = "clean"):
     """Random physical parameters for n spectra (distributions in the module docstring)."""
+    if variant not in ("clean", "sky", "stellar"):
+        raise ValueError(f"unknown test variant {variant!r}")
     p = {}
     if test:
         vr = preset.vmax if vrange is None else vrange
@@ -115,8 +152,21 @@ def draw_params(rng, n, preset: Preset, test: bool = False, vrange: float | None
     p["amplitudes"] = np.stack([n2 / NII_AMPLITUDE_RATIO, np.ones(n), n2, s2 * rs / (1 + rs), s2 / (1 + rs)], 1)
     u = rng.random(n)
     level = np.where(u < 0.5, rng.uniform(0, 0.2, n), np.where(u < 0.8, rng.uniform(0, 3, n), 0.0))
-    p["cont_level"] = level
-    p["cont_slope"] = rng.uniform(-0.3, 0.3, n) * (level + 0.05) / 500.0  # per cm-1
+    slope = rng.uniform(-0.3, 0.3, n) * (level + 0.05) / 500.0  # per cm-1
+    stellar = (rng.random(n) < 0.3) if not test else np.full(n, variant == "stellar")
+    star_level = rng.uniform(0.5 if test else 0.3, 5.0, n)
+    p["cont_level"] = np.where(stellar, star_level, level)
+    p["cont_slope"] = np.where(stellar, rng.uniform(-0.5, 0.5, n) * star_level / 500.0, slope)
+    p["abs_depth"] = np.where(stellar, rng.uniform(0.0, 1.0 / 3.0, n) * star_level, 0.0)
+    p["abs_sigma_cm1"] = rng.uniform(5.0, 25.0, n) * ANGSTROM_CM1
+    p["abs_velocity"] = p["velocity"] + rng.normal(0.0, 100.0, n)
+    if test:
+        sky = variant == "sky"
+        p["vsys"] = rng.uniform(*VSYS_RANGE_KMS, n) if sky else np.zeros(n)
+        p["sky_peak"] = rng.uniform(0.5, 4.0, n) if sky else np.zeros(n)
+    else:
+        p["vsys"] = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(*VSYS_RANGE_KMS, n))
+        p["sky_peak"] = np.where(rng.random(n) < 0.6, rng.uniform(0.0, 4.0, n), 0.0)
     p["nan_lo"] = np.where(rng.random(n) < 0.07, rng.integers(1, 21, n), 0)
     p["nan_hi"] = np.where(rng.random(n) < 0.07, rng.integers(1, 21, n), 0)
     return p
@@ -129,24 +179,36 @@ def clean_native(params, preset: Preset, m: int | None = None, spec=None):
     k0 (n,), fwhm (n,), r_true (n,).
     """
     spec = model_axis_spec(preset) if spec is None else spec
-    lo = spec[0] - 3 * preset.model_step_cm1
-    hi = spec[0] + spec[1] * (spec[2] - 1) + 3 * preset.model_step_cm1
+    factor = doppler_factor(params["vsys"])  # observed / network-frame wavenumber
+    lo = (spec[0] - 3 * preset.model_step_cm1) * factor
+    hi = (spec[0] + spec[1] * (spec[2] - 1) + 3 * preset.model_step_cm1) * factor
     step_nb, zpd = r_to_setup(params["r"], params["corr"], params["zpd_frac"])
     corr = params["corr"]
     dstep = corr * 1e7 / (2.0 * STEP_NM * step_nb)
     start = corr * 1e7 / (2.0 * STEP_NM) * ORDER + dstep * (ORDER % 2)
     if m is None:
-        m = int(math.ceil((hi - lo) / dstep.min())) + 3
+        m = int(math.ceil(np.max((hi - lo) / dstep))) + 3
     k0 = np.floor((lo - start) / dstep).astype(int)
     axes = start[:, None] + dstep[:, None] * (k0[:, None] + np.arange(m)[None, :])
     fwhm = 1.20671 / (2.0 * STEP_NM * (step_nb - zpd) * 1e-7) * corr  # = sinc_fwhm_cm1, vectorised
-    pos = line_position_cm1(REST[None, :], params["velocity"][:, None])  # (n, 5)
+    observed = compose_velocities(params["vsys"], params["velocity"])
+    pos = line_position_cm1(REST[None, :], observed[:, None])  # (n, 5)
     sig = pos * params["broadening"][:, None] / C_KMS
-    prof = sincgauss(axes[:, None, :], pos[:, :, None], fwhm[:, None, None], sig[:, :, None])
+    prof = fast_sincgauss(axes, pos, fwhm, sig)  # the exact sincgauss within 1e-4 of the peak, 20× faster
     values = np.einsum("nlk,nl->nk", prof, params["amplitudes"])
-    centre = 0.5 * (lo + hi)
+    centre = (0.5 * (lo + hi))[:, None]
     values += params["cont_level"][:, None] + params["cont_slope"][:, None] * (axes - centre)
-    return dict(values=values, axes=axes, start=start, dstep=dstep, k0=k0, fwhm=fwhm, r_true=HALPHA_CM1 / fwhm)
+    stars = np.nonzero(params["abs_depth"] > 0)[0]
+    if stars.size:
+        dip = line_position_cm1(REST_NM["Halpha"], compose_velocities(params["vsys"][stars], params["abs_velocity"][stars]))
+        values[stars] -= params["abs_depth"][stars, None] * np.exp(
+            -0.5 * ((axes[stars] - dip[:, None]) / params["abs_sigma_cm1"][stars, None]) ** 2)
+    # the unit sky of every pixel: added at its peak, and what prepare() fits and subtracts
+    sky = sky_spectrum(axes, fwhm) if preset.sky_fit or params["sky_peak"].any() else None
+    if sky is not None:
+        values += params["sky_peak"][:, None] * sky
+    return dict(values=values, axes=axes, start=start, dstep=dstep, k0=k0, fwhm=fwhm, r_true=HALPHA_CM1 / fwhm,
+                sky=sky if preset.sky_fit else None)
 
 
 def add_noise(values, snr, nan_lo, nan_hi, rng):
@@ -160,10 +222,11 @@ def add_noise(values, snr, nan_lo, nan_hi, rng):
 
 
 def native_spectra(params, preset: Preset, rng, spec=None):
-    """Noisy spectra on each pixel's own axis: returns (values (n, m), axes (n, m), fwhm (n,), r (n,))."""
+    """Noisy spectra on each pixel's own axis: returns (values (n, m), axes (n, m), fwhm (n,), r (n,),
+    unit sky (n, m) or None)."""
     c = clean_native(params, preset, spec=spec)
     values = add_noise(c["values"], params["snr"], params["nan_lo"], params["nan_hi"], rng)
-    return values, c["axes"], c["fwhm"], c["r_true"]
+    return values, c["axes"], c["fwhm"], c["r_true"], c["sky"]
 
 
 def max_channels(preset: Preset) -> int:
@@ -172,7 +235,7 @@ def max_channels(preset: Preset) -> int:
     span = spec[1] * (spec[2] - 1) + 6 * preset.model_step_cm1
     step_nb, _ = r_to_setup(np.array([preset.r_train[1] * 1.002]), np.array([1.0]), np.array([0.25]))
     dstep = 1e7 / (2.0 * STEP_NM * (step_nb[0] + 1))
-    return int(math.ceil(span / dstep)) + 4
+    return int(math.ceil(span * MAX_DOPPLER / dstep)) + 4
 
 
 def generate_clean(n, preset: Preset, seed: int, chunk: int = 2000) -> dict:
@@ -181,8 +244,11 @@ def generate_clean(n, preset: Preset, seed: int, chunk: int = 2000) -> dict:
     rng = np.random.default_rng(seed)
     params = draw_params(rng, n, preset)
     m = max_channels(preset)
-    out = {k: params[k] for k in ("velocity", "broadening", "snr", "nan_lo", "nan_hi", "r", "cont_level")}
+    out = {k: params[k] for k in ("velocity", "broadening", "snr", "nan_lo", "nan_hi", "r", "cont_level", "vsys",
+                                  "sky_peak", "abs_depth")}
     out["values"] = np.empty((n, m), np.float32)
+    if preset.sky_fit:
+        out["sky"] = np.empty((n, m), np.float32)
     for key in ("start", "dstep", "r_true"):
         out[key] = np.empty(n)
     out["k0"] = np.empty(n, np.int64)
@@ -190,6 +256,8 @@ def generate_clean(n, preset: Preset, seed: int, chunk: int = 2000) -> dict:
         sub = {k: v[i:i + chunk] for k, v in params.items()}
         c = clean_native(sub, preset, m=m)
         out["values"][i:i + chunk] = c["values"]
+        if preset.sky_fit:
+            out["sky"][i:i + chunk] = c["sky"]
         for key in ("start", "dstep", "k0", "r_true"):
             out[key][i:i + chunk] = c[key]
     out["y"] = np.stack([params["velocity"], params["broadening"]], 1).astype(np.float32)
@@ -207,7 +275,8 @@ def noisy_prepared(clean: dict, rng, card=None, preset: Preset | None = None, ch
         values = clean["values"][sl].astype(np.float64)
         add_noise(values, clean["snr"][sl], clean["nan_lo"][sl], clean["nan_hi"][sl], rng)
         axes = clean["start"][sl, None] + clean["dstep"][sl, None] * (clean["k0"][sl, None] + ks)
-        xs.append(prepare(values.astype(np.float32), axes, card))
+        sky = clean["sky"][sl] if "sky" in clean else None
+        xs.append(prepare(values.astype(np.float32), axes, card, clean["vsys"][sl], sky))
     return np.concatenate(xs)
 
 
@@ -224,25 +293,31 @@ def continuum_ranges(preset: Preset):
 
 
 def make_card_stub(preset: Preset) -> dict:
-    return {"input": {"axis_cm1": model_axis_spec(preset), "normalisation": "linear-max",
-                      "continuum_cm1": continuum_ranges(preset)}}
+    inputs = {"axis_cm1": model_axis_spec(preset), "normalisation": preset.normalisation,
+              "continuum_cm1": continuum_ranges(preset), "band_cm1": BAND_CM1}
+    if preset.normalisation == "baseline-max":
+        inputs["baseline_sigma_cm1"] = preset.baseline_sigma_cm1
+    if preset.sky_fit:
+        inputs["sky"] = "fit"
+    return {"input": inputs}
 
 
 def generate(n, preset: Preset, seed: int, test: bool = False, vrange=None, chunk: int = 2000,
-             keep_native: bool = False):
-    """n prepared spectra: dict with x (n, L) float32, y (n, 2) float32 [v, b], and the params."""
+             keep_native: bool = False, variant: str = "clean"):
+    """n prepared spectra: dict with x (n, L) float32, y (n, 2) float32 [v, b] (network frame), and
+    the params; ``native`` (with ``keep_native``): (values, axes, fwhm, vsys, unit sky) per chunk."""
     rng = np.random.default_rng(seed)
-    params = draw_params(rng, n, preset, test=test, vrange=vrange)
+    params = draw_params(rng, n, preset, test=test, vrange=vrange, variant=variant)
     card = make_card_stub(preset)
     xs, natives = [], []
     r_true = np.empty(n)
     for i in range(0, n, chunk):
         sub = {k: v[i:i + chunk] for k, v in params.items()}
-        values, axes, fwhm, r = native_spectra(sub, preset, rng)
+        values, axes, fwhm, r, sky = native_spectra(sub, preset, rng)
         r_true[i:i + chunk] = r
-        xs.append(prepare(values, axes, card))
+        xs.append(prepare(values, axes, card, sub["vsys"], sky))
         if keep_native:
-            natives.append((values, axes, fwhm))
+            natives.append((values, axes, fwhm, sub["vsys"], sky))
     out = dict(params)
     out["x"] = np.concatenate(xs) if xs else np.zeros((0, card["input"]["axis_cm1"][2]), np.float32)
     out["y"] = np.stack([params["velocity"], params["broadening"]], 1).astype(np.float32)

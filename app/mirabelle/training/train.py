@@ -27,12 +27,13 @@ def _torch():
     return torch
 
 
-def loss_fn(net, x, y, cls_weight: float = 1.0):
-    """Regression on the right candidate (j1 if valid, else j2 if valid), classification of both."""
+def loss_fn(net, x, y, cls_weight: float = 1.0, tol_channels: float = 1.6):
+    """Regression on the right candidate (j1 if valid, else j2 if valid), classification of both;
+    a candidate is valid within ``tol_channels`` model channels of the true velocity."""
     torch = _torch()
     from mirabelle.training.model import B_SCALE, V_SCALE
     c1, c2 = net.forward_both(x)
-    tol = 1.6 * net.chan_kms
+    tol = tol_channels * net.chan_kms
     valid1 = (c1[5] - y[:, 0]).abs() < tol
     valid2 = (c2[5] - y[:, 0]).abs() < tol
     use2 = (~valid1) & valid2
@@ -170,7 +171,7 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
         tot = 0.0
         for i in range(0, size, batch):
             idx = perm[i:i + batch]
-            loss, _ = loss_fn(net, xtr[idx], ytr[idx], preset.cls_weight)
+            loss, _ = loss_fn(net, xtr[idx], ytr[idx], preset.cls_weight, preset.align_tol_channels)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -187,12 +188,16 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
     margin = calibrate_alias_margin(net, xva, va["y"])
     log(f"alias margin {margin:g}")
 
-    # Frozen test sets: the paper's ±200 km/s range and the full ±800 km/s range.
+    # Frozen test sets: the paper's ±200 km/s range and the full ±800 km/s range, then the
+    # full range with unsubtracted sky (at a random systemic velocity) and with stellar continua.
     tests = {}
-    for label, vr, tseed in (("v200", 200.0, preset.test_seed), ("v800", preset.vmax, preset.test_seed + 1)):
+    for label, vr, tseed, variant in (("v200", 200.0, preset.test_seed, "clean"),
+                                      ("v800", preset.vmax, preset.test_seed + 1, "clean"),
+                                      ("sky", preset.vmax, preset.test_seed + 2, "sky"),
+                                      ("stellar", preset.vmax, preset.test_seed + 3, "stellar")):
         te = _cached(cache_dir, f"{preset_name}-test{label}-{test_size}-{tseed}",
-                     lambda: generate(test_size, preset, tseed, test=True, vrange=vr))
-        tests[label] = (te, tseed, vr)
+                     lambda: generate(test_size, preset, tseed, test=True, vrange=vr, variant=variant))
+        tests[label] = (te, tseed, vr, variant)
 
     onnx_path = out_dir / f"{name}.onnx"
     card = {
@@ -200,10 +205,12 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
         "version": VERSION,
         "filter": "SN3",
         "resolution_range": [float(preset.r_train[0]), float(preset.r_train[1])],
-        "input": dict(make_card_stub(preset)["input"], interpolation="linear",
-                      description="prepared by mirabelle.inference.preprocess.prepare: linear resampling "
-                                  "onto the axis; straight continuum c fitted on the continuum_cm1 ranges; "
-                                  "NaN -> c; (y - c) / max(y - c)"),
+        "input": dict(make_card_stub(preset)["input"], interpolation="linear", frame="systemic velocity",
+                      description="prepared by mirabelle.inference.preprocess.prepare: the axis read at "
+                                  "sigma * sqrt((1 - b)/(1 + b)), b = vsys/c; channels observed outside "
+                                  "band_cm1 are NaN; linear resampling onto the axis; straight continuum c "
+                                  "fitted on the continuum_cm1 ranges; NaN -> c; smooth baseline (gaussians "
+                                  "of baseline_sigma_cm1) removed from y - c; divided by its maximum"),
         "output": {"names": ["velocity_kms", "broadening_kms", "velocity_err_kms", "broadening_err_kms"]},
         "ranges": {"velocity_kms": [-preset.vmax, preset.vmax], "broadening_kms": [0.0, preset.bmax],
                    "snr": [5.0, 100.0]},
@@ -213,6 +220,7 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
                          "alias_shifts_channels": [int(a) for a in geom["alias"]],
                          "alias_margin": margin,
                          "classifier_loss_weight": preset.cls_weight,
+                         "alignment_tolerance_channels": preset.align_tol_channels,
                          "mlp_hidden": list(hidden), "params": int(sum(p.numel() for p in net.parameters()))},
         "training": {"size": size, "seed": seed, "epochs": epochs, "preset": preset_name,
                      "validation": {"size": n_val, "seed": seed + 1},
@@ -220,18 +228,22 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
                      "noise": "fresh gaussian noise every epoch on the noise-free spectra",
                      "r_range": list(preset.r_train), "velocity_kms": "1/2 U(-200,200) + 1/2 U(-800,800)",
                      "broadening_kms": [0.0, preset.bmax], "snr_halpha": "0.6 U(5,30) + 0.4 logU(5,100)",
-                     "corr": [1.0, 1.05], "generation_s": round(t_gen, 1), "training_s": round(t_train, 1)},
+                     "corr": [1.0, 1.05], "vsys_kms": "0 w.p. 0.3, else U(-1000, 5500)",
+                     "sky": "OH (Hanuschik 2003) w.p. 0.6, brightest SN3 line U(0, 4) x Halpha",
+                     "stellar": "w.p. 0.3: level U(0.3, 5) x Halpha, Halpha absorption sigma U(5, 25) A, "
+                                "depth U(0, 1/3) x level",
+                     "generation_s": round(t_gen, 1), "training_s": round(t_train, 1)},
         "test": {},
     }
     export_onnx(net, spec[2], onnx_path, card=None)
-    for label, (te, tseed, vr) in tests.items():
+    for label, (te, tseed, vr, variant) in tests.items():
         pred = onnx_predict(onnx_path, te["x"])
         with torch.no_grad():
             ref = net(torch.from_numpy(te["x"][:2000])).numpy()
         diff = float(np.max(np.abs(pred[:2000] - ref)))
         if diff > 1e-3:
             raise RuntimeError(f"onnxruntime and torch outputs differ by {diff}")
-        card["test"][label] = {"size": test_size, "seed": tseed, "velocity_kms": [-vr, vr],
+        card["test"][label] = {"size": test_size, "seed": tseed, "velocity_kms": [-vr, vr], "variant": variant,
                                "r_range": list(preset.r_test), "snr": [5, 30], "broadening_kms": [0, preset.bmax],
                                "onnx_vs_torch_max_abs": diff,
                                "metrics": metrics(pred, te["velocity"], te["broadening"], te["snr"])}
