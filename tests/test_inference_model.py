@@ -75,7 +75,7 @@ def test_select_model_refuses_a_resolution_outside_every_range(shipped, tmp_path
     path = tmp_path / "r2000.hdf5"
     write_synthetic_cube(path, 16, 16, resolution=2000)
     with open_cube(path) as cube:
-        with pytest.raises(ModelError, match=r"R = (19|20)\d\d .*test-r5000 R 4000–6000"):
+        with pytest.raises(ModelError, match=r"between 4000 and 6000 .*test-r5000 R 4000–6000\), found R = (19|20)\d\d"):
             select_model(cube)
 
 

@@ -1,10 +1,14 @@
 """Accuracy benchmark of the shipped kinematics networks on frozen held-out sets.
 
-    python tests/bench/bench_accuracy.py [--models DIR] [--n N] [--n-limit M] [--n-peer K]
+    python tests/bench/bench_accuracy.py [--models DIR] [--only NAME] [--n N] [--n-limit M] [--n-peer K]
 
-For each model (sn3-r5000 on v ±200 and ±800 km/s, sn3-r2000 on ±200 km/s): held-out
-spectra generated with the frozen test seed of the model card (mirabelle.training.data),
-then side by side, RMSE and bias per parameter per SNR bin (5–10, 10–20, 20–30, all):
+For each shipped model (one per resolving power, R 1000 … 9600): held-out spectra generated
+with the frozen test seed of the model card (mirabelle.training.data) on the paper's
+v ±200 km/s range (with the posterior-mean limit beside it), then on ±800 km/s, with
+unsubtracted OH sky at a random systemic velocity (−1000…+5500 km/s) and with stellar
+continua carrying broad Hα absorption; side by side, RMSE and bias per parameter per SNR bin
+(5–10, 10–20, 20–30, all), and a summary table with the reference limits of
+../shared/docs/cnn.md and the issue's targets:
 * ours: the ONNX network (onnxruntime, 2 threads) on ``preprocess.prepare`` output, with the
   1-sigma coverage of its errors;
 * LUCI peers of the same resolution from ../shared/peers/luci-sn3 (when present; run as
@@ -40,7 +44,7 @@ from mirabelle.inference.preprocess import prepare  # noqa: E402
 from mirabelle.lines import C_KMS, line_position_cm1  # noqa: E402
 from mirabelle.lines.model import FREE_TO_LINES, REST  # noqa: E402
 from mirabelle.lines.profiles import sincgauss  # noqa: E402
-from mirabelle.training.data import PRESETS, generate  # noqa: E402
+from mirabelle.training.data import HALPHA_CM1, PRESETS, generate  # noqa: E402
 
 BINS = ((5, 10), (10, 20), (20, 30), (5, 30.0001))
 BIN_NAMES = ("5-10", "10-20", "20-30", "all")
@@ -165,19 +169,20 @@ def peer_predict(path, te, idx):
     return out, m.is_mdn
 
 
-def bench_set(model_path, preset_name, vrange, n, n_limit, n_peer, peers, seed_offset=0):
+def bench_set(model_path, preset_name, vrange, n, n_limit, n_peer, peers, seed_offset=0, variant="clean"):
+    """Print the table of one test set; return a summary dict (RMSE over all SNR, limits)."""
     card = json.loads(Path(model_path).with_suffix(".json").read_text())
     preset = PRESETS[preset_name]
     seed = card["test"]["seed"] + seed_offset
     t0 = time.time()
-    te = generate(n, preset, seed, test=True, vrange=vrange, keep_native=True)
+    te = generate(n, preset, seed, test=True, vrange=vrange, keep_native=True, variant=variant)
     x = prepare_all(te, card)
     gen_s = time.time() - t0
     sess = onnx_session(model_path)
     pred = run_onnx(sess, x)
     v, b, snr = te["velocity"], te["broadening"], te["snr"]
     rows = table_rows(f"mirabelle {card['name']} v{card['version']}", pred, v, b, snr)
-    # peers
+    summary = {"rmse": rows[-1][3::2][:2] if rows else (np.nan, np.nan), "coverage": rows[-1][7:9] if rows else ()}
     for p in peers:
         k = min(n_peer, n)
         out, mdn = peer_predict(p, te, np.arange(k))
@@ -197,10 +202,9 @@ def bench_set(model_path, preset_name, vrange, n, n_limit, n_peer, peers, seed_o
                            snr[:k][flat], mdn)
         if p == peers[-1]:
             rows += table_rows("  mirabelle on that subset", pred[:k][flat], v[:k][flat], b[:k][flat], snr[:k][flat])
-    # posterior-mean limit
     if n_limit > 0:
         vals, axs, fw = native_rows(te)
-        pad = 25.0 if preset.r_train[0] > 3000 else 40.0
+        pad = max(25.0, 3.0 * HALPHA_CM1 / preset.r_test[0])
         t1 = time.time()
         k = min(n_limit, n)
         cache = Path(os.environ.get("MIRABELLE_BENCH_CACHE", "/tmp")) / f"limit-{preset_name}-{seed}-{vrange:g}-{n}-{k}.npy"
@@ -211,19 +215,22 @@ def bench_set(model_path, preset_name, vrange, n, n_limit, n_peer, peers, seed_o
                             for i in range(k)])
             np.save(cache, lim)
         k = len(lim)
-        rows += table_rows(f"ours on the same {k}", pred[:k], v[:k], b[:k], snr[:k])
-        rows += table_rows(f"posterior-mean limit ({k})", lim, v[:k], b[:k], snr[:k])
+        same = table_rows(f"ours on the same {k}", pred[:k], v[:k], b[:k], snr[:k])
+        limit = table_rows(f"posterior-mean limit ({k})", lim, v[:k], b[:k], snr[:k])
+        rows += same + limit
+        summary["same"] = same[-1][3::2][:2]
+        summary["limit"] = limit[-1][3::2][:2]
         print(f"(limit: {time.time() - t1:.0f} s for {k} spectra)", flush=True)
-    print_table(f"{card['name']} on {n} held-out spectra (seed {seed}): v ±{vrange:.0f} km/s, "
+    print_table(f"{card['name']} on {n} held-out spectra (seed {seed}, {variant}): v ±{vrange:.0f} km/s, "
                 f"b 0..{preset.bmax:.0f}, R {preset.r_test[0]:.0f}..{preset.r_test[1]:.0f}, SNR 5..30 "
                 f"(generated + prepared in {gen_s:.0f} s)", rows)
-    return pred, te
+    return summary
 
 
 def native_rows(te):
     """Per-row lists (values, axis) and an array of fwhm from the chunked native spectra."""
     vals, axs, fws = [], [], []
-    for values, axes, fwhm in te["native"]:
+    for values, axes, fwhm, _, _ in te["native"]:
         vals += list(values)
         axs += list(axes)
         fws.append(fwhm)
@@ -231,7 +238,7 @@ def native_rows(te):
 
 
 def prepare_all(te, card):
-    return np.concatenate([prepare(values, axes, card) for values, axes, _ in te["native"]])
+    return np.concatenate([prepare(values, axes, card, vsys, sky) for values, axes, _, vsys, sky in te["native"]])
 
 
 def throughput(model_path, n=131072):
@@ -256,30 +263,53 @@ def throughput(model_path, n=131072):
           f"(2 threads, batch 8192, {ax.size}-channel calibrated spectra)")
 
 
+REFERENCE_LIMITS = {1000: (10.3, 13.3), 2000: (5.5, 9.8), 3000: (3.9, 6.1), 5000: (2.6, 3.3), 7000: (2.3, 2.5),
+                    9600: (2.0, 2.0)}
+"""Posterior-mean limits (velocity, broadening RMSE, km/s) of ../shared/docs/cnn.md and issue 10."""
+PEERS_BY_MODEL = {"sn3-r5000": ["luci_r5000-predictor-i-sn3.onnx", "luci_r5000-predictor-i-mdn-sn3.onnx"],
+                  "sn3-r2000": ["luci_r2000-predictor-i-sn3.onnx", "luci_r2000-predictor-i-mdn-sn3.onnx"]}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--models", default=str(ROOT / "models"))
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--n-limit", type=int, default=120)
-    ap.add_argument("--n-peer", type=int, default=2000)
-    ap.add_argument("--only", default=None, help="r5000 or r2000")
+    ap.add_argument("--n-peer", type=int, default=0, help="spectra for the LUCI peers (0: skip them)")
+    ap.add_argument("--only", default=None, help="a model name, e.g. sn3-r3000")
+    ap.add_argument("--no-throughput", action="store_true")
     args = ap.parse_args(argv)
     models = Path(args.models)
-    sets = [("sn3-r5000", 200.0, ["luci_r5000-predictor-i-sn3.onnx", "luci_r5000-predictor-i-mdn-sn3.onnx"], 0),
-            ("sn3-r5000", 800.0, [], 1),
-            ("sn3-r2000", 200.0, ["luci_r2000-predictor-i-sn3.onnx", "luci_r2000-predictor-i-mdn-sn3.onnx"], 0)]
-    for name, vr, peer_names, off in sets:
-        if args.only and args.only not in name:
+    cards = [json.loads(p.read_text()) for p in sorted(models.glob("sn3-r*.json"))]
+    cards.sort(key=lambda card: card["resolution_range"][0])
+    summary = []
+    for card in cards:
+        name = card["name"]
+        if args.only and args.only != name:
             continue
         path = models / f"{name}.onnx"
-        if not path.exists():
-            print(f"{path} missing: skipped")
-            continue
-        peers = [PEERS / p for p in peer_names if (PEERS / p).exists()]
-        bench_set(path, name, vr, args.n, args.n_limit if vr <= 200 else 0,
-                  args.n_peer, peers, seed_offset=off)
-        if off == 0:
+        preset = card["training"]["preset"]
+        peers = [PEERS / p for p in PEERS_BY_MODEL.get(name, []) if (PEERS / p).exists()] if args.n_peer else []
+        row = {"name": name, "r_test": PRESETS[preset].r_test}
+        row["v200"] = bench_set(path, preset, 200.0, args.n, args.n_limit, args.n_peer, peers)
+        for label, off, variant in (("v800", 1, "clean"), ("sky", 2, "sky"), ("stellar", 3, "stellar")):
+            row[label] = bench_set(path, preset, PRESETS[preset].vmax, args.n, 0, 0, [], off, variant)
+        summary.append(row)
+        if not args.no_throughput:
             throughput(path)
+    print("\nSummary, velocity / broadening RMSE (km/s) over SNR 5–30:")
+    print(f"{'model':10s} {'R test':>11s} {'v ±200':>13s} {'ours (same)':>13s} {'limit':>13s} {'ratio':>11s} "
+          f"{'ref. limit':>11s} {'v ±800':>13s} {'sky':>13s} {'stellar':>13s}")
+    for row in summary:
+        r_mid = 0.5 * sum(row["r_test"])
+        ref = REFERENCE_LIMITS.get(min(REFERENCE_LIMITS, key=lambda r: abs(r - r_mid)), (np.nan, np.nan))
+        v200 = row["v200"]
+        same, limit = v200.get("same", (np.nan, np.nan)), v200.get("limit", (np.nan, np.nan))
+        pair = lambda t: f"{t[0]:5.2f} / {t[1]:5.2f}"  # noqa: E731
+        print(f"{row['name']:10s} {row['r_test'][0]:5.0f}–{row['r_test'][1]:<5.0f} {pair(v200['rmse']):>13s} "
+              f"{pair(same):>13s} {pair(limit):>13s} {same[0] / limit[0]:5.2f}/{same[1] / limit[1]:4.2f} "
+              f"{ref[0]:5.1f}/{ref[1]:4.1f} {pair(row['v800']['rmse']):>13s} {pair(row['sky']['rmse']):>13s} "
+              f"{pair(row['stellar']['rmse']):>13s}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Whole-cube inference throughput: end to end against a bare read of the same data, and peak memory.
 
     nice -n 10 python tests/bench/bench_throughput.py [--path CUBE | --size NX [NY]] [--keep]
-                                                     [--model NAME_OR_PATH] [--threads N] [--workers N]
-                                                     [--profile]
+                                                     [--model NAME_OR_PATH ... | --model all]
+                                                     [--threads N] [--workers N] [--profile]
 
 Without ``--path`` a calibrated synthetic cube (default 2048 × 2064, the full SITELLE frame)
 is written to a temporary folder by a child process (so its memory does not count) and
-deleted afterwards unless ``--keep``. Then, in this process:
+deleted afterwards unless ``--keep``; with ``--model`` (repeatable; ``all`` = every shipped
+model) one cube per model, at the centre of the model's resolving-power range, and a summary
+row per model at the end. Then, in this process:
 
 1. the bare read: every tile of the model's band read through ``Cube.iter_tiles`` (h5py),
    nothing else, in spectra/s;
@@ -32,10 +34,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 
-def _generate(path: Path, nx: int, ny: int) -> float:
+
+def _generate(path: Path, nx: int, ny: int, resolution: float = 5000.0) -> float:
     script = ("import sys; from mirabelle.synthetic import write_synthetic_cube; "
-              f"write_synthetic_cube(sys.argv[1], {nx}, {ny}, seed=0, snr=20)")
+              f"write_synthetic_cube(sys.argv[1], {nx}, {ny}, seed=0, snr=20, resolution={resolution})")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", script, str(path)], check=True)
     return time.perf_counter() - start
@@ -56,12 +60,28 @@ def main(argv=None) -> int:
                         help="NX [NY] of the synthetic cube (default 2048 2064)")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for the synthetic cube")
     parser.add_argument("--keep", action="store_true", help="keep the synthetic cube")
-    parser.add_argument("--model", default=None, help="model name or path (default: by resolution)")
+    parser.add_argument("--model", action="append", default=None,
+                        help="model name or path, repeatable, or 'all' (default: by resolution)")
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: all cores)")
     parser.add_argument("--workers", type=int, default=None, help="tiles processed in parallel (default: runner's)")
     parser.add_argument("--profile", action="store_true", help="print the 20 most expensive functions")
     args = parser.parse_args(argv)
+    from mirabelle.inference.model import available_models
 
+    names = args.model or [None]
+    if "all" in names:
+        names = [card["name"] for card in sorted(available_models(), key=lambda c: c["resolution_range"][0])]
+    rows = [_measure(args, name) for name in names]
+    if len(rows) > 1:
+        print(f"\n{'model':12s} {'R':>6s} {'channels':>8s} {'spectra/s':>10s} {'per CPU-s':>10s} {'peak MB':>8s}")
+        for row in rows:
+            print(f"{row['model']:12s} {row['resolution']:6.0f} {row['channels']:8d} {row['rate']:10,.0f} "
+                  f"{row['cpu_rate']:10,.0f} {row['peak_mb']:8.0f}")
+    return 0
+
+
+def _measure(args, model_name) -> dict:
+    """Write (or open) the cube, run the model over it, print the figures; return them."""
     from mirabelle.cube import open_cube
     from mirabelle.inference.model import load_model, select_model
     from mirabelle.inference.runner import BAND_MARGIN_CHANNELS, run_cube
@@ -71,17 +91,21 @@ def main(argv=None) -> int:
     if path is None:
         nx = args.size[0]
         ny = args.size[1] if len(args.size) > 1 else nx
+        resolution = 5000.0
+        if model_name is not None:
+            resolution = float(np.mean(load_model(model_name, threads=1).card["resolution_range"]))
         folder = Path(tempfile.mkdtemp(prefix="mirabelle-throughput-", dir=args.workdir))
-        path = folder / f"synthetic_{nx}x{ny}.hdf5"
-        seconds = _generate(path, nx, ny)
+        path = folder / f"synthetic_{nx}x{ny}_r{resolution:.0f}.hdf5"
+        seconds = _generate(path, nx, ny, resolution)
         print(f"wrote {path} ({path.stat().st_size / 1e9:.2f} GB) in {seconds:.0f} s", flush=True)
     try:
         with open_cube(path) as cube:
-            model = load_model(args.model, threads=args.threads) if args.model else select_model(cube, args.threads)
+            model = load_model(model_name, threads=args.threads) if model_name else select_model(cube, args.threads)
             base = cube.base_axis_cm1
             margin = BAND_MARGIN_CHANNELS * float(base[1] - base[0])
             band = (float(model.axis_cm1[0]) - margin, float(model.axis_cm1[-1]) + margin)
             channels = cube.channels_in_band(band)
+            resolution_at_centre = float(np.nanmedian(cube.resolution_map()))
             print(f"cube {cube.nx} x {cube.ny} x {cube.nz} ({channels.stop - channels.start} channels in the "
                   f"model band), model {model.name} {model.version}, {model.threads} onnxruntime threads",
                   flush=True)
@@ -113,7 +137,8 @@ def main(argv=None) -> int:
     finally:
         if folder is not None and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
-    return 0
+    return {"model": model.name, "resolution": resolution_at_centre, "channels": channels.stop - channels.start,
+            "rate": rate, "cpu_rate": spectra / cpu_s, "peak_mb": peak_mb}
 
 
 if __name__ == "__main__":

@@ -219,25 +219,39 @@ def require_sn3(cube) -> None:
                          f"found filter '{cube.filter_name}'.")
 
 
-def shipped_model_name(cube) -> str:
-    """Name of the shipped SN3 model whose ``resolution_range`` holds the cube's resolving power at Hα.
+def card_for_resolution(resolution: float, cards: list[dict], label: str = "cube") -> dict:
+    """The card whose ``resolution_range`` holds ``resolution`` (R at Hα); when several do, the
+    one whose range centre is nearest.
 
-    When several ranges hold it, the one whose centre is nearest wins.
+    Raises
+    ------
+    ModelError
+        No card holds it: the sentence gives the resolving power and the ranges served.
+    """
+    inside = [card for card in cards if card["resolution_range"][0] <= resolution <= card["resolution_range"][1]]
+    if not inside:
+        if not cards:
+            raise ModelError(f"{label}: expected a shipped SN3 model, found none.")
+        ranges = ", ".join(f"{card['name']} R {card['resolution_range'][0]:g}–{card['resolution_range'][1]:g}"
+                           for card in sorted(cards, key=lambda card: card["resolution_range"][0]))
+        lowest = min(card["resolution_range"][0] for card in cards)
+        highest = max(card["resolution_range"][1] for card in cards)
+        raise ModelError(f"{label}: expected a resolving power at Hα between {lowest:g} and {highest:g} "
+                         f"(the models' ranges: {ranges}), found R = {resolution:.0f}.")
+    return min(inside, key=lambda card: abs(resolution - 0.5 * sum(card["resolution_range"])))
+
+
+def shipped_model_name(cube) -> str:
+    """Name of the shipped SN3 model whose ``resolution_range`` holds the cube's resolving power at Hα
+    (:func:`card_for_resolution`).
 
     Raises
     ------
     ModelError
         The cube's resolution lies outside every model's range.
     """
-    resolution = cube_resolution(cube)
     cards = [card for card in available_models() if str(card.get("filter", "SN3")).upper() == "SN3"]
-    inside = [card for card in cards if card["resolution_range"][0] <= resolution <= card["resolution_range"][1]]
-    if not inside:
-        ranges = ", ".join(f"{card['name']} R {card['resolution_range'][0]:g}–{card['resolution_range'][1]:g}"
-                           for card in cards) or "no models shipped"
-        raise ModelError(f"{getattr(cube, 'path', 'cube')}: expected a resolving power at Hα inside a model's "
-                         f"range, found R = {resolution:.0f} (available: {ranges}).")
-    return str(min(inside, key=lambda card: abs(resolution - 0.5 * sum(card["resolution_range"])))["name"])
+    return str(card_for_resolution(cube_resolution(cube), cards, str(getattr(cube, "path", "cube")))["name"])
 
 
 def select_model(cube, threads: int | None = None) -> KinematicsModel:
