@@ -183,6 +183,11 @@ def bench_set(model_path, preset_name, vrange, n, n_limit, n_peer, peers, seed_o
     v, b, snr = te["velocity"], te["broadening"], te["snr"]
     rows = table_rows(f"mirabelle {card['name']} v{card['version']}", pred, v, b, snr)
     summary = {"rmse": rows[-1][3::2][:2] if rows else (np.nan, np.nan), "coverage": rows[-1][7:9] if rows else ()}
+    valid = valid_priors(te, card, pred)
+    valid_rows = table_rows(f"  valid priors only ({valid.mean():.1%})", pred[valid], v[valid], b[valid], snr[valid])
+    rows += valid_rows
+    summary["valid"] = valid_rows[-1][3::2][:2]
+    summary["valid_fraction"] = float(valid.mean())
     for p in peers:
         k = min(n_peer, n)
         out, mdn = peer_predict(p, te, np.arange(k))
@@ -225,6 +230,23 @@ def bench_set(model_path, preset_name, vrange, n, n_limit, n_peer, peers, seed_o
                 f"b 0..{preset.bmax:.0f}, R {preset.r_test[0]:.0f}..{preset.r_test[1]:.0f}, SNR 5..30 "
                 f"(generated + prepared in {gen_s:.0f} s)", rows)
     return summary
+
+
+def valid_priors(te, card, pred) -> np.ndarray:
+    """The priors the whole-cube runner keeps (no quality bit): Hα SNR ≥ 3 from the line solve
+    at the predicted kinematics, velocity and broadening inside the model's ranges (± 1 sigma)."""
+    from mirabelle.inference.linefit import LineSolver
+    from mirabelle.inference.runner import SNR_THRESHOLD
+    vals, axs, fw = native_rows(te)
+    axes = np.stack(axs)
+    step = (axes[:, -1] - axes[:, 0]) / (axes.shape[1] - 1)
+    v_lo, v_hi = card["ranges"]["velocity_kms"]
+    b_hi = card["ranges"]["broadening_kms"][1]
+    solver = LineSolver((step.min(), step.max()), (fw.min(), fw.max()), (v_lo * 1.1, v_hi * 1.1), (0.0, 1.5 * b_hi))
+    lines = solver.solve(np.stack(vals), axes[:, 0], step, fw, pred[:, 0], pred[:, 1])
+    inside_v = (pred[:, 0] >= v_lo - pred[:, 2]) & (pred[:, 0] <= v_hi + pred[:, 2])
+    inside_b = (pred[:, 1] >= -pred[:, 3]) & (pred[:, 1] <= b_hi + pred[:, 3])
+    return (lines.snr_halpha >= SNR_THRESHOLD) & inside_v & inside_b & ~lines.edge
 
 
 def native_rows(te):
@@ -298,8 +320,9 @@ def main(argv=None):
         if not args.no_throughput:
             throughput(path)
     print("\nSummary, velocity / broadening RMSE (km/s) over SNR 5–30:")
-    print(f"{'model':10s} {'R test':>11s} {'v ±200':>13s} {'ours (same)':>13s} {'limit':>13s} {'ratio':>11s} "
-          f"{'ref. limit':>11s} {'v ±800':>13s} {'sky':>13s} {'stellar':>13s}")
+    print(f"{'model':10s} {'R test':>11s} {'v ±200':>13s} {'valid (%)':>20s} {'ours (same)':>13s} {'limit':>13s} "
+          f"{'ratio':>11s} {'ref. limit':>11s} {'v ±800':>13s} {'sky':>13s} {'sky valid':>13s} {'stellar':>13s} "
+          f"{'stellar valid':>13s}")
     for row in summary:
         r_mid = 0.5 * sum(row["r_test"])
         ref = REFERENCE_LIMITS.get(min(REFERENCE_LIMITS, key=lambda r: abs(r - r_mid)), (np.nan, np.nan))
@@ -307,9 +330,11 @@ def main(argv=None):
         same, limit = v200.get("same", (np.nan, np.nan)), v200.get("limit", (np.nan, np.nan))
         pair = lambda t: f"{t[0]:5.2f} / {t[1]:5.2f}"  # noqa: E731
         print(f"{row['name']:10s} {row['r_test'][0]:5.0f}–{row['r_test'][1]:<5.0f} {pair(v200['rmse']):>13s} "
+              f"{pair(v200['valid']):>13s} ({v200['valid_fraction']:5.1%}) "
               f"{pair(same):>13s} {pair(limit):>13s} {same[0] / limit[0]:5.2f}/{same[1] / limit[1]:4.2f} "
               f"{ref[0]:5.1f}/{ref[1]:4.1f} {pair(row['v800']['rmse']):>13s} {pair(row['sky']['rmse']):>13s} "
-              f"{pair(row['stellar']['rmse']):>13s}")
+              f"{pair(row['sky']['valid']):>13s} {pair(row['stellar']['rmse']):>13s} "
+              f"{pair(row['stellar']['valid']):>13s}")
 
 
 if __name__ == "__main__":

@@ -239,8 +239,10 @@ def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
             template = template - (template @ down) @ up
         # least-squares amplitude (≥ 0) on the channels that hold data, then subtracted
         weight = template * template
-        norm = (~bad).astype(np.float32) @ weight.T if template.shape[0] == 1 else ((~bad) * weight).sum(1, keepdims=True)
-        product = y @ template.T if template.shape[0] == 1 else (y * template).sum(1, keepdims=True)
+        if template.shape[0] == 1:
+            norm, product = (~bad).astype(np.float32) @ weight.T, y @ template.T
+        else:
+            norm, product = ((~bad) * weight).sum(1, keepdims=True), (y * template).sum(1, keepdims=True)
         amplitude = np.where(norm > 0, np.maximum(product, 0.0) / np.where(norm > 0, norm, 1.0), 0.0)
         if rows_with_nan.any():  # nothing is subtracted where there is no data (band edges, NaN)
             y -= amplitude.astype(np.float32) * template * ~bad

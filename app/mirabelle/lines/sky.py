@@ -29,7 +29,8 @@ def air_refractive_index(wavelength_air_angstrom):
     """Refractive index of standard air at an air wavelength (Å): Morton (2000) inverted
     (Piskunov's formula, as used by VALD and SDSS), valid 2000 Å – 100 µm."""
     s2 = (1e4 / np.asarray(wavelength_air_angstrom, dtype=float)) ** 2
-    return 1.0 + 8.336624212083e-5 + 2.408926869968e-2 / (130.1065924522 - s2) + 1.599740894897e-4 / (38.92568793293 - s2)
+    return (1.0 + 8.336624212083e-5 + 2.408926869968e-2 / (130.1065924522 - s2)
+            + 1.599740894897e-4 / (38.92568793293 - s2))
 
 
 @lru_cache(maxsize=2)
