@@ -38,3 +38,17 @@ def test_sky_spectrum_is_the_sum_of_pure_sincs():
     # at the brightest band line, a narrow sinc peaks at the requested amplitude
     at = np.array([1e8 / 6498.7368])
     assert sky_spectrum(at, 0.5, peak=3.0)[0] == pytest.approx(3.0, abs=0.05)
+
+
+def test_sky_on_per_pixel_axes_and_its_fitted_amplitude():
+    from mirabelle.lines.sky import sky_amplitudes, sky_on_axes
+
+    base = np.arange(14600.0, 15440.0, 1.4)
+    axes = base[None, :] * np.array([[1.0], [1.0007], [1.0021]])  # three pixels' own axes (corr)
+    template = sky_on_axes(axes, 3.0)
+    np.testing.assert_allclose(template, sky_spectrum(axes, 3.0), atol=3e-3)
+    rng = np.random.default_rng(2)
+    values = 2.5 * template + 7.0 + 0.3 * (axes - 15000.0) / 400.0 + rng.normal(0, 0.01, axes.shape)
+    values[1, :20] = np.nan
+    np.testing.assert_allclose(sky_amplitudes(values, template), 2.5, atol=0.02)
+    assert sky_amplitudes(7.0 + 0 * values, template) == pytest.approx([0, 0, 0], abs=1e-6)

@@ -30,9 +30,9 @@ from mirabelle.inference import maps as quality
 from mirabelle.inference.linefit import LineSolver
 from mirabelle.inference.maps import KinematicMaps, TileResult
 from mirabelle.inference.model import DEFAULT_BATCH, KinematicsModel
-from mirabelle.inference.preprocess import prepare
-from mirabelle.lines import C_KMS, compose_velocities, composed_velocity_error, doppler_factor
-from mirabelle.lines.sky import sky_spectrum
+from mirabelle.inference.network import predict_kinematics, unit_sky
+from mirabelle.lines import C_KMS, compose_velocities, doppler_factor
+from mirabelle.lines.sky import sky_amplitudes
 
 SNR_THRESHOLD = 3.0
 """Hα SNR below which a pixel is flagged ``NO_LINE``."""
@@ -97,28 +97,6 @@ def make_solver(cube, model: KinematicsModel, vsys_kms: float = 0.0) -> LineSolv
     observed = compose_velocities(vsys_kms, np.array([min(v_lo, -100.0) * 1.1, max(v_hi, 100.0) * 1.1]))
     return LineSolver(_cube_step_range(cube), (float(fwhm.min()), float(fwhm.max())),
                       (float(observed[0]), float(observed[1])), (0.0, 1.5 * b_hi))
-
-
-def predict_kinematics(model: KinematicsModel, values, axis_cm1, vsys_kms: float = 0.0,
-                       fwhm_cm1=None, batch: int = DEFAULT_BATCH) -> np.ndarray:
-    """Network kinematics of spectra ``values`` (N, nchan) on ``axis_cm1`` (cm⁻¹, observed),
-    seen from the systemic velocity ``vsys_kms``: (N, 4) float32 velocity, broadening and
-    their 1-sigma errors (km/s), the velocity in the observed frame.
-
-    ``fwhm_cm1`` (sinc FWHM, a number or (N,)): for models that subtract the OH sky, the
-    unit sky spectrum at its mean is computed on the (first row's) axis and handed to prepare().
-    """
-    sky = None
-    if fwhm_cm1 is not None and model.card["input"].get("sky") == "fit":
-        axis = np.asarray(axis_cm1, dtype=np.float64)
-        sky = sky_spectrum(axis if axis.ndim == 1 else axis.reshape(-1, axis.shape[-1])[0],
-                           float(np.nanmean(fwhm_cm1)))
-    out = model.predict(prepare(values, axis_cm1, model.card, vsys_kms, sky), batch=batch)
-    if vsys_kms:
-        velocity = out[:, 0].astype(np.float64)
-        out[:, 2] = composed_velocity_error(vsys_kms, velocity, out[:, 2])
-        out[:, 0] = compose_velocities(vsys_kms, velocity)
-    return out
 
 
 def new_maps(cube, model: KinematicsModel, binning: int = 1) -> KinematicMaps:
@@ -382,6 +360,9 @@ def _process(values, axis, fwhm, model, solver, options: RunOptions, known=None)
     else:
         start, step = axis[0], (axis[-1] - axis[0]) / (nchan - 1)
     velocity, broadening = kinematics[:, 0], kinematics[:, 1]
+    sky = unit_sky(model, good_axis, fwhm[ok])
+    if sky is not None:  # the line solve and its noise see the spectrum without the fitted OH sky
+        good_values = good_values - (sky_amplitudes(good_values, sky)[:, None] * sky).astype(np.float32)
     lines = solver.solve(good_values, start, step, fwhm[ok], velocity, broadening)
     ranges = model.card.get("ranges", {})
     flags = np.zeros(velocity.shape, np.uint8)

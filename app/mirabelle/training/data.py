@@ -97,7 +97,7 @@ PRESETS = {
     # native channel width (about 0.66 sinc FWHM) at the top of each range. Sizes and epochs fit
     # the 2-core CPU budget (one torch thread, about 10-20 min per model on a shared machine).
     "sn3-r1000": Preset("sn3-r1000", (850, 1500), (950, 1050), 5.0, 45.0, window_margin_cm1=60.0,
-                        train_size=50_000, epochs=12, align_tol_channels=4.0, template_scale=0.8,
+                        train_size=40_000, epochs=10, align_tol_channels=4.0, template_scale=0.8,
                         hidden=(256, 128), baseline_sigma_cm1=40.0),
     "sn3-r2000": Preset("sn3-r2000", (1400, 2700), (1800, 2000), 3.0, 32.0, window_margin_cm1=40.0,
                         train_size=80_000, epochs=12, template_scale=0.8, hidden=(256, 128),
@@ -107,9 +107,9 @@ PRESETS = {
     "sn3-r5000": Preset("sn3-r5000", (3700, 6000), (4800, 5000), 1.6, 20.0, window_margin_cm1=32.0,
                         train_size=120_000, epochs=16, cls_weight=2.0, hidden=(256, 128)),
     "sn3-r7000": Preset("sn3-r7000", (5800, 8300), (6900, 7100), 1.2, 16.0, window_margin_cm1=24.0,
-                        train_size=70_000, epochs=12, cls_weight=2.0, hidden=(256, 128)),
+                        train_size=50_000, epochs=10, cls_weight=2.0, hidden=(256, 128)),
     "sn3-r9600": Preset("sn3-r9600", (8000, 10600), (9500, 9700), 0.9, 14.0, window_margin_cm1=20.0,
-                        train_size=70_000, epochs=12, cls_weight=2.0, hidden=(256, 128)),
+                        train_size=50_000, epochs=10, cls_weight=2.0, hidden=(256, 128)),
     "smoke": Preset("smoke", (4400, 5400), (4800, 5000), 1.8, 20.0, train_size=400, epochs=1,
                     test_size=200, hidden=(32, 16)),
 }
