@@ -207,6 +207,13 @@ def _baseline_operators(length: int, step_cm1: float, sigma_cm1: float) -> tuple
     return np.ascontiguousarray(q, np.float32), np.ascontiguousarray(q.T, np.float32)
 
 
+def _project(y: np.ndarray, down: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """``(y @ down) @ up`` with numpy's own loops: BLAS sums in an order that depends on its thread
+    count, and the runner's results must not depend on where they are computed (cluster workers
+    run BLAS on one thread)."""
+    return np.einsum("nk,kl->nl", np.einsum("nl,lk->nk", y, down), up)
+
+
 def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
               baseline: tuple[float, float] | None = None, sky: np.ndarray | None = None) -> np.ndarray:
     """Normalise in place (see module docstring); returns the array.
@@ -232,15 +239,16 @@ def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
         y -= coef[:, :1]
     if mode == "baseline-max":
         down, up = _baseline_operators(length, float(baseline[0]), float(baseline[1]))
-        y -= (y @ down) @ up
+        y -= _project(y, down, up)
     if sky is not None:
         template = np.nan_to_num(np.atleast_2d(sky).astype(np.float32))
         if mode == "baseline-max":
-            template = template - (template @ down) @ up
+            template = template - _project(template, down, up)
         # least-squares amplitude (≥ 0) on the channels that hold data, then subtracted
         weight = template * template
         if template.shape[0] == 1:
-            norm, product = (~bad).astype(np.float32) @ weight.T, y @ template.T
+            norm = np.einsum("nl,l->n", (~bad).astype(np.float32), weight[0])[:, None]
+            product = np.einsum("nl,l->n", y, template[0])[:, None]
         else:
             norm, product = ((~bad) * weight).sum(1, keepdims=True), (y * template).sum(1, keepdims=True)
         amplitude = np.where(norm > 0, np.maximum(product, 0.0) / np.where(norm > 0, norm, 1.0), 0.0)

@@ -99,8 +99,9 @@ def sky_spectrum(axis_cm1, fwhm_cm1, peak=1.0, vacuum: bool = False) -> np.ndarr
         offset[near] = np.inf
         inverse = np.reciprocal(offset, out=offset)
         phase = np.pi * wavenumber[None, :] / w  # (r, l)
-        cos_sum = np.matmul((flux * np.cos(phase)).astype(np.float32)[:, None, :], inverse)[:, 0]
-        sin_sum = np.matmul((flux * np.sin(phase)).astype(np.float32)[:, None, :], inverse)[:, 0]
+        # numpy's own loops, not BLAS: the same sums whatever BLAS's thread count
+        cos_sum = np.einsum("rl,rlm->rm", (flux * np.cos(phase)).astype(np.float32), inverse)
+        sin_sum = np.einsum("rl,rlm->rm", (flux * np.sin(phase)).astype(np.float32), inverse)
         own = np.pi * sub / w
         block = (np.sin(own) * cos_sum - np.cos(own) * sin_sum) * (w / np.pi)
         for row in range(sub.shape[0]):  # the channels next to each line: a sorted search, not a scan
