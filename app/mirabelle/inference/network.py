@@ -11,12 +11,27 @@ from mirabelle.lines import compose_velocities, composed_velocity_error
 from mirabelle.lines.sky import sky_on_axes
 
 
+FWHM_BIN = 0.002
+"""Relative width of the FWHM bins of the sky template (0.2 %): each pixel gets the template of
+its own bin, so the result does not depend on which pixels share a tile."""
+
+
 def unit_sky(model: KinematicsModel, axis_cm1, fwhm_cm1) -> np.ndarray | None:
-    """The unit OH sky on ``axis_cm1`` ((nchan,) or (N, nchan)) at the mean of ``fwhm_cm1`` for a
-    model that fits the sky (card ``input.sky == "fit"``); None for other models or no FWHM."""
+    """The unit OH sky on ``axis_cm1`` ((nchan,) or (N, nchan)) for a model that fits the sky
+    (card ``input.sky == "fit"``), one row per spectrum at its FWHM rounded to ``FWHM_BIN``;
+    None for other models or without a FWHM."""
     if fwhm_cm1 is None or model.card["input"].get("sky") != "fit":
         return None
-    return sky_on_axes(axis_cm1, float(np.nanmean(fwhm_cm1)))
+    axis = np.asarray(axis_cm1, dtype=np.float64)
+    fwhm = np.atleast_1d(np.asarray(fwhm_cm1, dtype=np.float64))
+    n = fwhm.size if axis.ndim == 1 else axis.shape[0]
+    fwhm = np.broadcast_to(fwhm, (n,))
+    bins = np.round(np.log(np.where(fwhm > 0, fwhm, 1.0)) / FWHM_BIN)
+    out = np.empty((n, axis.shape[-1]), np.float32)
+    for value in np.unique(bins):
+        rows = np.nonzero(bins == value)[0]
+        out[rows] = sky_on_axes(axis if axis.ndim == 1 else axis[rows], float(np.exp(value * FWHM_BIN)))
+    return out
 
 
 def predict_kinematics(model: KinematicsModel, values, axis_cm1, vsys_kms: float = 0.0,
