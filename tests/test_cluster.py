@@ -89,6 +89,17 @@ def test_a_cube_the_workers_cannot_read_is_named_with_the_reason(client, tmp_pat
     assert "readable from every Dask worker" in problems[missing] and "FileNotFoundError" in problems[missing]
 
 
+def test_same_stem_cubes_on_the_cluster_get_distinct_folders(client, synthetic_cube_path, tmp_path, capsys):
+    copies = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        copies.append(str(shutil.copy(synthetic_cube_path, tmp_path / folder / "cube.hdf5")))
+    assert main(["predict", *copies, "-o", str(tmp_path / "out"), "--scheduler", client.scheduler.address]) == 0
+    capsys.readouterr()
+    for folder in ("cube_priors", "cube-2_priors"):
+        assert (tmp_path / "out" / folder / "velocity.fits").exists(), folder
+
+
 def test_a_client_stopped_mid_run_resumes_from_the_computed_tiles(client, synthetic_cube_path, tmp_path,
                                                                   monkeypatch, capsys):
     monkeypatch.setattr("mirabelle.cube.base.default_tile", lambda chunk, shape: TILE)

@@ -239,7 +239,7 @@ def test_an_unwritable_destination_is_refused_before_the_inference(cube_path, tm
 
 
 def test_same_stem_cubes_in_one_call_get_distinct_folders(cube_path, tmp_path, capsys):
-    from mirabelle.commands.predict import output_folders
+    from mirabelle.export.staging import output_folders
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 from mirabelle.cluster.tile_queue import CubePlan, run_plans
@@ -97,8 +98,9 @@ def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = No
     MirabelleError
         The cluster extra is missing or the scheduler cannot be reached (before any cube).
     """
-    from mirabelle.cluster.connect import connect, unreadable_cubes
+    from mirabelle.cluster.connect import connect
     from mirabelle.export.priors import check_free
+    from mirabelle.export.staging import output_folders
 
     stream = stream or sys.stderr
 
@@ -108,23 +110,40 @@ def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = No
     def flags(path, cube):
         return flags_for(path, cube, args) if flags_for is not None else (None, None)
 
-    def check(cube, flags):
-        if not args.overwrite:
-            check_free(cube, output_dir(cube.path, args.output), flags=flags, extras=not args.no_extras,
-                       remedy="--overwrite replaces them")
+    folders = dict(zip(map(str, args.cubes), output_folders(args.cubes, args.output)))
+
+    def checker(folder):
+        def check(cube, flags):
+            if not args.overwrite:
+                check_free(cube, folder, flags=flags, extras=not args.no_extras, remedy="--overwrite replaces them")
+        return check
 
     connection = connect(args.scheduler)
     try:
         notify(f"running on {connection.description}, {connection.threads()} worker threads; "
                f"dashboard: {connection.dashboard_link or 'none'}")
+        yield from _plan_and_drive(connection, folders, args, make_bar, notify, flags, checker)
+    finally:
+        connection.close()
+
+
+def _plan_and_drive(connection, folders, args, make_bar, notify, flags, checker):
+    """Plan every cube with its output folder reserved (locked, cleaned and known writable
+    before the inference, as the local run does), then run and export them."""
+    from mirabelle.cluster.connect import unreadable_cubes
+    from mirabelle.export.staging import reserve
+
+    with ExitStack() as reserved:
         planned = []
-        for path in args.cubes:
+        for path in map(str, args.cubes):
             try:
-                planned.append((str(path), plan_cube(path, args.model, args.binning, args.region,
-                                                     recompute=args.recompute, check_output=check, flags_for=flags,
-                                                     notify=notify, vsys_kms=getattr(args, "vsys", None))))
+                reserved.enter_context(reserve(folders[path]))
+                planned.append((path, plan_cube(path, args.model, args.binning, args.region,
+                                                recompute=args.recompute, check_output=checker(folders[path]),
+                                                flags_for=flags, notify=notify,
+                                                vsys_kms=getattr(args, "vsys", None))))
             except MirabelleError as exc:
-                yield str(path), exc
+                yield path, exc
         problems = unreadable_cubes(connection, {plan.path: plan.stamp for _, plan in planned})
         plans, sources = [], {}
         for path, plan in planned:
@@ -135,12 +154,10 @@ def predict_on_cluster(args, make_bar: Callable, flags_for: Callable | None = No
                 notify(f"{Path(path).name}: resuming, {plan.maps.fraction_done:.0%} already computed")
             plans.append(plan)
             sources[id(plan)] = path
-        yield from _drive(connection.client, plans, sources, args, make_bar, notify)
-    finally:
-        connection.close()
+        yield from _drive(connection.client, plans, sources, folders, args, make_bar, notify)
 
 
-def _drive(client, plans, sources, args, make_bar, notify) -> Iterator[tuple[str, dict | MirabelleError]]:
+def _drive(client, plans, sources, folders, args, make_bar, notify) -> Iterator[tuple[str, dict | MirabelleError]]:
     """Run the plans, export each finished cube, checkpoint the others (also when stopped)."""
     reused = {id(plan) for plan in plans if plan.finished}
     bars = {id(plan): make_bar(Path(plan.path).name) for plan in plans}
@@ -166,7 +183,7 @@ def _drive(client, plans, sources, args, make_bar, notify) -> Iterator[tuple[str
                 yield sources[key], event.error
                 continue
             try:
-                yield sources[key], _export(plan, last[key], key in reused, args, bars[key])
+                yield sources[key], _export(plan, folders[sources[key]], last[key], key in reused, args, bars[key])
             except MirabelleError as exc:
                 yield sources[key], exc
     finally:
@@ -177,12 +194,11 @@ def _drive(client, plans, sources, args, make_bar, notify) -> Iterator[tuple[str
                        f"kept, run the same command again to resume.")
 
 
-def _export(plan: CubePlan, last, reused: bool, args, bar) -> dict:
+def _export(plan: CubePlan, out_dir: Path, last, reused: bool, args, bar) -> dict:
     """Write a finished cube's priors (staged: all files or none) and finish its progress line."""
     from mirabelle.cube import open_cube
     from mirabelle.export.priors import write_priors
 
-    out_dir = output_dir(plan.path, args.output)
     with open_cube(plan.path) as cube:
         summary = write_priors(plan.maps, cube, out_dir, flags=plan.flags, model_card=plan.model.card,
                                overwrite=args.overwrite, extras=not args.no_extras, vsys_kms=plan.vsys_kms)
@@ -195,9 +211,3 @@ def _export(plan: CubePlan, last, reused: bool, args, bar) -> dict:
     flagged = f", {int(plan.flags.sum())} flagged pixels from {plan.flags_source}" if plan.flags is not None else ""
     bar.finish(f"{summary['pixels']['valid']} valid priors{flagged}, {how} -> {out_dir}")
     return summary
-
-
-def output_dir(cube_path, output_parent) -> Path:
-    """``<cube stem>_priors`` beside the cube, or under ``output_parent``."""
-    path = Path(cube_path)
-    return (Path(output_parent) if output_parent else path.parent) / f"{path.stem}_priors"

@@ -76,24 +76,6 @@ def _flags_for(path, cube, args):
     return load_mask(source, expected_shape=(cube.nx, cube.ny)), source
 
 
-def output_folders(cubes, output_parent) -> list:
-    """``<stem>_priors`` per cube (beside it or under ``output_parent``); cubes whose folders
-    would coincide (same stem) get ``<stem>-2_priors``, ``-3``, ... in the order given."""
-    from pathlib import Path
-
-    folders, taken = [], set()
-    for cube in cubes:
-        cube = Path(cube)
-        parent = Path(output_parent) if output_parent else cube.parent
-        folder, number = parent / f"{cube.stem}_priors", 1
-        while str(folder.absolute()) in taken:
-            number += 1
-            folder = parent / f"{cube.stem}-{number}_priors"
-        taken.add(str(folder.absolute()))
-        folders.append(folder)
-    return folders
-
-
 def _predict_one(path, args, out_dir) -> dict:
     from pathlib import Path
 
@@ -160,6 +142,8 @@ def _outcomes(args):
 
         yield from predict_on_cluster(args, ProgressBar, _flags_for)
         return
+    from mirabelle.export.staging import output_folders
+
     for path, out_dir in zip(args.cubes, output_folders(args.cubes, args.output)):
         try:
             yield path, _predict_one(path, args, out_dir)

@@ -259,3 +259,19 @@ def _exchange(first: Path, second: Path) -> bool:
     at_fdcwd, rename_exchange = -100, 2
     result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
     return result == 0
+
+
+def output_folders(cubes, output_parent) -> list:
+    """``<stem>_priors`` per cube (beside it or under ``output_parent``); cubes whose folders
+    would coincide (same stem) get ``<stem>-2_priors``, ``-3``, ... in the order given."""
+    folders, taken = [], set()
+    for cube in cubes:
+        cube = Path(cube)
+        parent = Path(output_parent) if output_parent else cube.parent
+        folder, number = parent / f"{cube.stem}_priors", 1
+        while str(folder.absolute()) in taken:
+            number += 1
+            folder = parent / f"{cube.stem}-{number}_priors"
+        taken.add(str(folder.absolute()))
+        folders.append(folder)
+    return folders
