@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from mirabelle.atomic import discard, pid_alive
@@ -86,10 +87,16 @@ class OutputLock:
 
 
 def _owner_text(path: Path) -> str:
-    try:
-        text = path.read_text(errors="replace").strip()
-    except OSError:
-        return "another process"
+    # the holder stamps its pid right after taking the lock: give it a moment to appear
+    text = ""
+    for _attempt in range(20):
+        try:
+            text = path.read_text(errors="replace").strip()
+        except OSError:
+            return "another process"
+        if text:
+            break
+        time.sleep(0.01)
     pid, _, command = text.partition(" ")
     return f"process {pid} ({command[:80]})" if pid.isdigit() else "another process"
 
