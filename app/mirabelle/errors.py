@@ -19,3 +19,8 @@ class ExportError(MirabelleError, OSError):
 
 class FlagsError(MirabelleError, ValueError):
     """Double-component flags cannot be read or applied."""
+
+
+class RegionError(FlagsError):
+    """A DS9 region (a run's region, a sky region, a region spectrum) cannot be read or covers
+    no pixel of the cube."""

@@ -18,12 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mirabelle.analysis.pixels import count_tiles, iter_pixel_spectra
-from mirabelle.errors import MirabelleError
+from mirabelle.errors import RegionError
 from mirabelle.orientation import map_from_fits
-
-
-class RegionError(MirabelleError, ValueError):
-    """A region cannot be read or covers no pixel of the cube."""
 
 
 @dataclass(frozen=True, eq=False)

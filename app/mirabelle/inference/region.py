@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import warnings
 
 import numpy as np
 
-from mirabelle.errors import FlagsError
-from mirabelle.orientation import map_from_fits
+from mirabelle.errors import RegionError
 
 
 def region_mask_from_file(path: str | os.PathLike, cube) -> np.ndarray:
@@ -19,39 +17,18 @@ def region_mask_from_file(path: str | os.PathLike, cube) -> np.ndarray:
 
     Raises
     ------
-    FlagsError
+    RegionError
         Unreadable file, no shape, sky regions without a WCS, or no pixel inside.
     """
-    from regions import Regions, SkyRegion
+    from regions import SkyRegion
 
-    with warnings.catch_warnings(record=True) as skipped:  # unparsable lines: reported below
-        warnings.simplefilter("always")
-        try:
-            shapes = Regions.read(os.fspath(path), format="ds9")
-        except Exception as exc:  # regions raises OSError, ValueError and its own parser errors
-            raise FlagsError(f"{path}: expected a DS9 region file, could not read it ({exc}).") from exc
-    if len(shapes) == 0:
-        detail = f" ({skipped[0].message})" if skipped else ""
-        raise FlagsError(f"{path}: expected at least one DS9 region shape, found none{detail}.")
-    nx, ny = cube.nx, cube.ny
-    include = np.zeros((nx, ny), bool)
-    exclude = np.zeros((nx, ny), bool)
-    any_include = False
-    for shape in shapes:
-        if isinstance(shape, SkyRegion):
-            if cube.wcs is None:
-                raise FlagsError(f"{path}: expected pixel regions for {cube.path.name}, which has no WCS, "
-                                 f"found sky regions.")
-            shape = shape.to_pixel(cube.wcs)
-        image = shape.to_mask(mode="center").to_image((ny, nx))
-        pixels = map_from_fits(image if image is not None else np.zeros((ny, nx))) > 0
-        if shape.meta.get("include", True) in (False, 0):
-            exclude |= pixels
-        else:
-            include |= pixels
-            any_include = True
-    mask = (include if any_include else np.ones((nx, ny), bool)) & ~exclude
+    from mirabelle.analysis.region_spectra import read_regions, regions_mask
+
+    shapes = read_regions(path)
+    if cube.wcs is None and any(isinstance(shape, SkyRegion) for shape in shapes):
+        raise RegionError(f"{path}: expected pixel regions for {cube.path.name}, which has no WCS, found sky regions.")
+    mask = regions_mask(shapes, (cube.nx, cube.ny), cube.wcs)
     if not mask.any():
-        raise FlagsError(f"{path}: expected regions covering pixels of {cube.path.name} ({nx} × {ny}), "
-                         f"found none inside.")
+        raise RegionError(f"{path}: expected regions covering pixels of {cube.path.name} ({cube.nx} × {cube.ny}), "
+                          f"found none inside.")
     return mask
