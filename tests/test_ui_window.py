@@ -39,7 +39,7 @@ def test_readout_of_known_pixel(qtbot, make_window, tiny_cube_path):
     window = make_window()
     open_and_wait(qtbot, window, tiny_cube_path)
     text = window.readout_text(5, 7)
-    assert text.startswith("x 5  y 7")
+    assert text.startswith("x 5  y 7 (0-based; DS9 6, 8)")  # the convention said, DS9's pixel beside it
     assert "RA " in text and "Dec +41:" in text
     # the bright pixel is the image maximum: the deep value shown is that maximum
     deep = window.image_view.deep_image

@@ -11,12 +11,14 @@ from mirabelle.cube.sky import sky_position
 from mirabelle.session.registry import MAPS, map_spec, map_value
 
 def readout_text(cube: Any, deep: np.ndarray | None, maps: Any, overlay: str | None, x: int, y: int) -> str:
-    """One line for pixel (x, y): ``x 5  y 7   RA … Dec …   deep …   v … ± … km/s …``.
+    """One line for pixel (x, y): ``x 5  y 7 (0-based; DS9 6, 8)   RA … Dec …   deep …   v … ± … km/s …``.
+
+    Pixels are 0-based as everywhere in Mirabelle; DS9's 1-based pixel is given beside them.
 
     The maps shown are the registry's readout maps plus the overlay, valued as the overlay
     shows them (hidden where the map is masked).
     """
-    parts = [f"x {x}  y {y}"]
+    parts = [f"x {x}  y {y} (0-based; DS9 {x + 1}, {y + 1})"]
     sky = sky_position(getattr(cube, "wcs", None), x, y)
     if sky is not None:
         parts.append(str(sky))  # names the cube's frame (RADESYS), as `mirabelle info` does
