@@ -65,6 +65,15 @@ def shape_mask(region, shape_xy: tuple[int, int], wcs=None) -> np.ndarray:
     return map_from_fits(image) > 0
 
 
+def cube_mask(cube, mask, what: str) -> np.ndarray:
+    """``mask`` as an (nx, ny) bool array; RegionError unless it has the cube's shape."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (cube.nx, cube.ny):
+        raise RegionError(f"{cube.path.name}: expected a {what} mask of the cube's shape {(cube.nx, cube.ny)} "
+                          f"(nx, ny), found {mask.shape}")
+    return mask
+
+
 def read_regions(path: str | os.PathLike) -> list:
     """The shapes of a DS9 region file (``regions.Regions``), in file order."""
     from regions import Regions
@@ -116,10 +125,7 @@ def region_spectrum(cube, mask: np.ndarray, *, mean: bool = False, description: 
     RegionError
         When the mask has the wrong shape or holds no pixel with data.
     """
-    mask = np.asarray(mask, dtype=bool)
-    if mask.shape != (cube.nx, cube.ny):
-        raise RegionError(f"expected a region mask of shape {(cube.nx, cube.ny)} (nx, ny) for {cube.path.name}, "
-                          f"found {mask.shape}")
+    mask = cube_mask(cube, mask, "region")
     if not mask.any():
         raise RegionError(f"expected a region over pixels of {cube.path.name} ({cube.nx} × {cube.ny}), "
                           f"found {description or 'the region'} entirely outside")

@@ -50,12 +50,11 @@ def sky_spectrum(cube, mask: np.ndarray, label: str = "") -> SkySpectrum:
     Raises
     ------
     MirabelleError
-        When the mask has the wrong shape or holds no pixel with data.
+        When the mask has the wrong shape (RegionError) or holds no pixel with data.
     """
-    mask = np.asarray(mask, dtype=bool)
-    if mask.shape != (cube.nx, cube.ny):
-        raise MirabelleError(f"{cube.path}: expected a sky region of the cube's shape {(cube.nx, cube.ny)}, "
-                             f"found {mask.shape}")
+    from mirabelle.analysis.region_spectra import cube_mask
+
+    mask = cube_mask(cube, mask, "sky region")
     xs, ys = np.nonzero(mask)
     if xs.size > MAX_SKY_PIXELS:
         keep = np.linspace(0, xs.size - 1, MAX_SKY_PIXELS).astype(int)

@@ -140,23 +140,18 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._apply_lut()
 
     def _marker_rect(self, color: QColor, width: float) -> QGraphicsRectItem:
-        rect = QGraphicsRectItem(QRectF(0, 0, 1, 1))
+        return self._outline(QGraphicsRectItem(QRectF(0, 0, 1, 1)), color, width, Z_MARKER)
+
+    def _hint_path(self, color: QColor, width: float) -> QGraphicsPathItem:
+        return self._outline(QGraphicsPathItem(), color, width, Z_HINT)
+
+    def _outline(self, item, color: QColor, width: float, z: float):
+        """``item`` drawn with a cosmetic pen (the same width on screen at every zoom), hidden until used."""
         pen = QPen(color)
         pen.setCosmetic(True)
         pen.setWidthF(width)
-        rect.setPen(pen)
-        rect.setZValue(Z_MARKER)
-        rect.setVisible(False)
-        self.view_box.addItem(rect, ignoreBounds=True)
-        return rect
-
-    def _hint_path(self, color: QColor, width: float) -> QGraphicsPathItem:
-        item = QGraphicsPathItem()
-        pen = QPen(color)
-        pen.setCosmetic(True)  # the same width on screen at every zoom
-        pen.setWidthF(width)
         item.setPen(pen)
-        item.setZValue(Z_HINT)
+        item.setZValue(z)
         item.setVisible(False)
         self.view_box.addItem(item, ignoreBounds=True)
         return item
