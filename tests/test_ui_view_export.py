@@ -83,5 +83,11 @@ def test_the_window_exports_view_and_spectrum_from_the_cube_folder(qtbot, make_w
     monkeypatch.setattr(QFileDialog, "getSaveFileName", answer("out_spectrum.csv"))
     window.export_spectrum_image()
     assert (folder / "out_spectrum.csv").read_text().count("\n") > 100
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer("out_spectrum.svg"))
+    window.spectrum_panel.export_button.click()  # the panel's button: the same names, folder and formats
+    svg = (folder / "out_spectrum.svg").read_text()
+    assert f"{Path(cube_path).name} — Pixel x 5, y 6" in svg  # the plot is titled with its cube and pixel
+    assert not window.spectrum_panel.plot.titleLabel.isVisible()  # on screen, no title takes the plot's room
     stem = Path(cube_path).name.split(".")[0]
-    assert asked == [str(folder / f"{stem}_view.png"), str(folder / f"{stem}_x5_y6_spectrum.png")]
+    spectrum_name = str(folder / f"{stem}_x5_y6_spectrum.png")
+    assert asked == [str(folder / f"{stem}_view.png"), spectrum_name, spectrum_name]

@@ -39,6 +39,22 @@ def test_region_dock_draws_a_region_at_the_selected_pixel(qtbot, window):
     assert pv.args[0].data.shape[1] == window.cube.nz
 
 
+def test_saving_regions_starts_in_the_cube_folder_with_its_name(qtbot, window, monkeypatch):
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+    cube = Path(window.cube.path).resolve()
+    out = cube.parent / "saved.reg"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (asked.append(a[2]) or str(out), ""))
+    window.state.selected_pixel = (20, 18)
+    window.viewer.add_region("circle")
+    window.viewer._save_ds9()
+    assert asked == [str(cube.parent / f"{cube.name.split('.')[0]}_regions.reg")]
+    assert "circle(" in out.read_text()
+
+
 def test_closing_the_cube_stops_the_tools_and_reopening_works(qtbot, window, synthetic_cube_path):
     tools = window.viewer
     with qtbot.waitSignal(tools.channels.image_shown, timeout=10000):

@@ -59,3 +59,17 @@ def save_scene_image(scene, path: str | Path, width: int | None = None) -> Path:
     if not path.exists():
         raise ExportError(f"{path}: expected the image to be written, found no file.")
     return path
+
+
+def save_titled_plot(plot, widget, path: str | Path, title: str, width: int | None = None) -> Path:
+    """Save the scene of ``widget`` (a GraphicsLayoutWidget) as :func:`save_scene_image` does, with
+    ``title`` above ``plot`` in the file only: on screen the title stays out of the plot's room."""
+    plot.setTitle(title)
+    for layout in (plot.layout, widget.ci.layout):  # the title's row is laid out now, not on the next event
+        layout.activate()
+    try:
+        return save_scene_image(widget.scene(), path, width=width)
+    finally:
+        plot.setTitle(None)
+        for layout in (plot.layout, widget.ci.layout):
+            layout.activate()

@@ -17,7 +17,6 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -27,10 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mirabelle.errors import ExportError
 from mirabelle.lines import LINE_LABELS, LINE_NAMES, REST_NM, SN3_BAND_NM, line_position_cm1
 from mirabelle.session.pixel import PixelResult, can_refine, refine_pixel
-from mirabelle.ui.image_export import save_scene_image
+from mirabelle.ui.image_export import save_titled_plot
 from mirabelle.ui.plot_axes import opaque_grid_axes, put_axes_behind, settle
 from mirabelle.ui.spectrum_format import (
     REFINED_RGB,
@@ -64,6 +62,7 @@ class SpectrumPanel(QWidget):
     """
 
     refined = Signal(object)  # the refine_fit result drawn
+    export_requested = Signal()  # the Export button: the window asks where (it knows the cube)
 
     def __init__(self, state=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,8 +144,8 @@ class SpectrumPanel(QWidget):
         self.refine_button.setToolTip("Least-squares fit of velocity and broadening from the CNN prior "
                                       "(amplitudes solved exactly); drawn dashed beside the prior")
         self.refine_button.setEnabled(False)
-        self.export_button = QPushButton("Export plot…")
-        self.export_button.setToolTip("Save the plot as PNG or SVG")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save the plot (PNG, SVG) or the data (FITS, CSV) in the cube's folder")
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.title_label, 1)
         toolbar.addWidget(QLabel("x axis"))
@@ -171,7 +170,7 @@ class SpectrumPanel(QWidget):
 
         self.unit_combo.currentIndexChanged.connect(self._on_view_unit)
         self.refine_button.clicked.connect(self.refine)
-        self.export_button.clicked.connect(self._ask_and_export)
+        self.export_button.clicked.connect(self.export_requested)
         if state is not None:
             state.spectrum_unit_changed.connect(self._on_model_unit)
         self._on_model_unit(self._unit)
@@ -381,19 +380,8 @@ class SpectrumPanel(QWidget):
         self._update_info()
 
     # export -----------------------------------------------------------------------------------------
-    def export_image(self, path: str | Path) -> Path:
-        """Save both plots as PNG (or SVG by the suffix); raises ExportError."""
-        return save_scene_image(self.graphics.scene(), path, width=max(int(self.graphics.width()), 800))
-
-    def _ask_and_export(self) -> None:
-        from mirabelle.ui.errors import show_error
-
-        path, _ = QFileDialog.getSaveFileName(self, "Export the spectrum plot", "spectrum.png",
-                                              "PNG image (*.png);;SVG image (*.svg)")
-        if not path:
-            return
-        try:
-            self.export_image(path)
-        except ExportError as exc:
-            show_error(self, exc, "Export failed")
-
+    def export_image(self, path: str | Path, title: str | None = None) -> Path:
+        """Save both plots as PNG (or SVG by the suffix) under ``title`` (default: the pixel line
+        above the plot, so the file says which pixel it shows); raises ExportError."""
+        return save_titled_plot(self.plot, self.graphics, path, title or self.title_label.text(),
+                                width=max(int(self.graphics.width()), 800))

@@ -86,6 +86,13 @@ def export_folder(cube: Any) -> Path:
     return Path(cube_path).resolve().parent if cube_path else Path(settings.last_dir())
 
 
+def default_export_path(cube: Any, what: str) -> Path:
+    """``<cube stem>_<what>`` in :func:`export_folder`, e.g. ``M31_SN3_view.png``."""
+    cube_path = getattr(cube, "path", None)
+    stem = Path(cube_path).name.split(".")[0] if cube_path else "mirabelle"
+    return export_folder(cube) / f"{stem}_{what}"
+
+
 def ask_and_export_view(window: Any) -> None:
     """File ▸ Export view: ask for a file (``<cube stem>_view.png`` in the cube's folder), write it."""
     from PySide6.QtWidgets import QFileDialog
@@ -94,9 +101,8 @@ def ask_and_export_view(window: Any) -> None:
 
     if window.cube is None:
         return
-    stem = Path(window.cube.path).name.split(".")[0]
-    default = export_folder(window.cube) / f"{stem}_view.png"
-    path, _ = QFileDialog.getSaveFileName(window, "Export the view", str(default), IMAGE_FILTERS)
+    path, _ = QFileDialog.getSaveFileName(window, "Export the view", str(default_export_path(window.cube, "view.png")),
+                                          IMAGE_FILTERS)
     if path:
         try:
             export_view(window.image_view, window.cube, path)
@@ -105,13 +111,15 @@ def ask_and_export_view(window: Any) -> None:
 
 
 def ask_and_export_spectrum(window: Any) -> None:
-    """File ▸ Export spectrum: ``<cube stem>_x<X>_y<Y>_spectrum.png`` in the cube's folder; the plot
-    as PNG/SVG, the data as FITS/CSV by the suffix chosen."""
+    """File ▸ Export spectrum (and the spectrum's Export button): ``<cube stem>_x<X>_y<Y>_spectrum.png``
+    in the cube's folder; the plot as PNG/SVG titled with the cube and pixel, the data as FITS/CSV
+    by the suffix chosen."""
     from PySide6.QtWidgets import QFileDialog
 
     from mirabelle.ui.errors import show_error
 
-    data = window.spectrum_panel.pixel_data
+    panel = window.spectrum_panel
+    data = panel.pixel_data
     if window.cube is None or data is None:
         return
     name = default_spectrum_name(window.cube.path, data.x, data.y, ".png")
@@ -119,10 +127,10 @@ def ask_and_export_spectrum(window: Any) -> None:
     path, _ = QFileDialog.getSaveFileName(window, "Export the spectrum", str(export_folder(window.cube) / name), filters)
     if not path:
         return
-    if Path(path).suffix.lower() not in SPECTRUM_FORMATS:
-        window.export_item_image(window.spectrum_panel.graphics.scene(), path)
-        return
     try:
-        write_spectrum(path, data, window.cube)
+        if Path(path).suffix.lower() in SPECTRUM_FORMATS:
+            write_spectrum(path, data, window.cube)
+        else:
+            panel.export_image(path, title=f"{Path(window.cube.path).name} — {panel.title_label.text()}")
     except MirabelleError as exc:
         show_error(window, exc, "Export failed")

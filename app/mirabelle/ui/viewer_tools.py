@@ -24,6 +24,7 @@ from mirabelle.ui.ratio_scatter import RatioScatter
 from mirabelle.ui.region_tool import SHAPES, RegionTool
 from mirabelle.ui.spectral_cursor import SpectralCursor
 from mirabelle.ui.spectrum_format import to_unit
+from mirabelle.ui.view_export import default_export_path
 
 
 RIGHT_DOCK_WIDTH = 440
@@ -212,7 +213,8 @@ class ViewerTools(QObject):
         if not self.regions.rois:
             self._message("no region to save: draw one first")
             return
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save DS9 regions", "regions.reg", "DS9 regions (*.reg)")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save DS9 regions", str(default_export_path(
+            self.window.cube, "regions.reg")), "DS9 regions (*.reg)")
         if path:
             try:
                 write_atomic(path, self.regions.ds9_text().encode())

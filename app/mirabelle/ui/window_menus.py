@@ -37,6 +37,7 @@ class WindowMenus(QObject):
         self.export_priors_action = self._action(file_menu, "Export ORCS &priors…", window.export_priors, "Ctrl+E")
         self._action(file_menu, "Export &view as image…", window.export_view_image)
         self._action(file_menu, "Export &spectrum (plot or data)…", window.export_spectrum_image)
+        window.spectrum_panel.export_requested.connect(window.export_spectrum_image)  # the same, from its button
         file_menu.addSeparator()
         self._action(file_menu, "&Close cube", window.close_document, "Ctrl+W")
         self._action(file_menu, "&Quit", window.close, "Ctrl+Q")
