@@ -201,9 +201,10 @@ class MainWindow(QMainWindow):
             show_error(self, exc, "Flags not saved")
 
     def _clear_views(self) -> None:
-        self.cube = self.model = None
+        self.cube = self.model = self.model_error = None
         self.map_display.reset(None)
-        self.status.hide_progress()
+        self.status.reset()
+        self.viewer.refresh_maps()  # PV, line maps and ratio diagram lose the old maps
         self.image_view.set_overlay_data(None, None)
         self.image_view.set_hint_score(None)
         self.image_view.set_deep_image(None)

@@ -19,6 +19,7 @@ from mirabelle.analysis.ratios import DEFAULT_TEMPERATURE_K, electron_density_cm
 MAX_POINTS = 20000
 SELECTION_RGBA = (60, 255, 120, 190)
 BRUSH_RGB = (60, 255, 120)
+NO_RATIOS_TEXT = "no line ratios yet (they come with the kinematics run)"
 
 
 class RatioScatter(QWidget):
@@ -42,7 +43,7 @@ class RatioScatter(QWidget):
         self.brush = pg.RectROI((-0.6, -0.6), (0.3, 0.3), pen=pg.mkPen(BRUSH_RGB, width=2))
         self.brush.setVisible(False)
         self.plot.addItem(self.brush)
-        self.label = QLabel("no line ratios yet (they come with the kinematics run)")
+        self.label = QLabel(NO_RATIOS_TEXT)
         self.temperature_spin = QDoubleSpinBox(minimum=3000, maximum=30000, value=DEFAULT_TEMPERATURE_K,
                                                singleStep=1000, decimals=0, suffix=" K")
         self.temperature_spin.setToolTip("Electron temperature of the [SII] density of the selection (PyNeb)")
@@ -114,8 +115,13 @@ class RatioScatter(QWidget):
         return self.nii.ravel()[index], self.sii.ravel()[index]
 
     def refresh(self) -> None:
-        if self.nii is None or self.sii is None:
+        if self.nii is None or self.sii is None:  # no maps (yet, or the cube was closed)
             self.scatter.setData([], [])
+            self.brush.setVisible(False)
+            self.overlay.clear()
+            self.selection = None
+            self.label.setText(NO_RATIOS_TEXT)
+            self.density_label.setText("")
             return
         x, y = self.points()
         self.scatter.setData(x, y)

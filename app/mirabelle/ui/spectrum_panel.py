@@ -245,6 +245,7 @@ class SpectrumPanel(QWidget):
             self.saliency_scatter.setData([], [])
             for line in self.line_labels:
                 line.setVisible(False)
+            self.plot.setLabel("left", "Flux")  # no cube, no unit
             self.title_label.setText("Click a pixel to see its spectrum.")
             return
         axis = np.asarray(data.axis_cm1, dtype=float)

@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 from mirabelle.ui.readout import format_duration
 
+NO_CUBE_TEXT = "Open a SITELLE cube: File ▸ Open, or drop it here."
+
 
 class WindowStatus:
     """Widgets of a status bar: ``readout_label``, ``progress_label``, ``progress_bar``,
@@ -16,7 +18,7 @@ class WindowStatus:
 
     def __init__(self, bar: QStatusBar) -> None:
         self.bar = bar
-        self.readout_label = QLabel("Open a SITELLE cube: File ▸ Open, or drop it here.")
+        self.readout_label = QLabel(NO_CUBE_TEXT)
         self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar.addWidget(self.readout_label, 1)
         self.progress_label = QLabel()
@@ -48,6 +50,13 @@ class WindowStatus:
     def hide_progress(self) -> None:
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.setVisible(False)
+
+    def reset(self) -> None:
+        """Back to the empty window: no progress, no pixel readout, no model."""
+        self.hide_progress()
+        self.readout_label.setText(NO_CUBE_TEXT)
+        self.model_label.clear()
+        self.model_label.setToolTip("")
 
     def message(self, text: str, timeout_ms: int = 8000) -> None:
         self.bar.showMessage(text, timeout_ms)
