@@ -246,6 +246,7 @@ def test_inference_starts_on_open_when_enabled(qtbot, make_window, cube_path, tm
     window.model_name = str(write_model(tmp_path / "models", "test-r5000"))
     with qtbot.waitSignal(window.inference_finished, timeout=60000):
         window.open_path(cube_path)
+        assert not window.inference_running  # it starts once the deep image is painted
     assert window.maps is not None
 
 
@@ -340,6 +341,9 @@ def test_python_dash_m_command_line_opens_the_cube(qapp, cube_path, tmp_path, mo
 
     def check_and_close():
         window = ui_app._windows[-1]
+        if window.cube is None:  # the cube opens after the window's first paint
+            QTimer.singleShot(20, check_and_close)
+            return
         seen.append((window.state.cube_path, window.run_inference_on_open))
         window.close()
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from mirabelle.atomic import write_atomic
 from mirabelle.errors import ExportError
@@ -62,6 +61,8 @@ def trace_outlines(mask_xy: np.ndarray) -> list[Outline]:
     Where two pixels touch only at a corner the outline turns left, keeping them apart,
     consistent with 4-connectivity. Collinear corners are dropped.
     """
+    from scipy import ndimage  # deferred: scipy would delay the window's first paint
+
     mask = np.asarray(mask_xy, dtype=bool)
     labels, _ = ndimage.label(mask)
     edges = _edges(mask)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from mirabelle.errors import FlagsError
 from mirabelle.flags import raster
@@ -228,6 +227,8 @@ class FlagMask:
             return None
         cols = np.flatnonzero(self._data.any(axis=0))
         x0, y0 = int(rows[0]), int(cols[0])
+        from scipy import ndimage  # deferred: scipy would delay the window's first paint
+
         labels, n = ndimage.label(self._data[x0:int(rows[-1]) + 1, y0:int(cols[-1]) + 1])
         return labels, n, x0, y0
 
@@ -240,6 +241,8 @@ class FlagMask:
         labelled = self._labelled()
         if labelled is None:
             return []
+        from scipy import ndimage  # deferred: scipy would delay the window's first paint
+
         labels, n, x0, y0 = labelled
         xs, ys = np.nonzero(labels)
         which = labels[xs, ys]

@@ -30,7 +30,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy import special
 
 from mirabelle.lines.instrument import ORB_SINC_FWHM
 from mirabelle.lines.kinematics import line_position_cm1, sigma_cm1
@@ -140,6 +139,8 @@ def fast_sincgauss(axis_cm1, x0_cm1, fwhm_cm1, sigma_cm1_) -> np.ndarray:
     -------
     (N, M, K) float64 array equal to ``sincgauss(axis, x0, fwhm, sigma)`` within 1e-4.
     """
+    from scipy import special  # deferred: scipy is a third of the window's start-up before the first paint
+
     x0 = np.asarray(x0_cm1, dtype=float)
     n, m = x0.shape
     axis = np.atleast_2d(np.asarray(axis_cm1, dtype=float))

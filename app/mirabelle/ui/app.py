@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from mirabelle import __version__
 from mirabelle.ui import errors
 from mirabelle.ui.color_scheme import follow_system
+from mirabelle.ui.first_paint import after_next_paint
 from mirabelle.ui.main_window import MainWindow
 
 class FileOpenFilter(QObject):
@@ -108,11 +109,15 @@ def launch(paths: list[str], run_inference: bool | None = None) -> int:
     """Open ``paths`` (the first one; a window opens one cube at a time) and run the event loop."""
     app = application()
     window = new_window(run_inference=run_inference)
-    if not paths:
+    if paths:  # after the empty window is on screen: it shows at once, the cube fills it when read
+        after_next_paint(window, lambda: _open_first(window, paths))
+    else:
         warm_up_imports()
-    if paths:
-        window.open_path(paths[0])
-        if len(paths) > 1:
-            window.statusBar().showMessage(
-                f"Mirabelle shows one cube per window: opened {paths[0]}, ignored {len(paths) - 1} more.", 8000)
     return int(app.exec())
+
+
+def _open_first(window: MainWindow, paths: list[str]) -> None:
+    window.open_path(paths[0])
+    if len(paths) > 1:
+        window.statusBar().showMessage(
+            f"Mirabelle shows one cube per window: opened {paths[0]}, ignored {len(paths) - 1} more.", 8000)

@@ -24,6 +24,7 @@ from mirabelle.ui.controller import SessionController
 from mirabelle.ui.controls import DisplayControls
 from mirabelle.ui.errors import report_exception, show_error
 from mirabelle.ui.flag_layer import FlagLayer
+from mirabelle.ui.first_paint import after_next_paint
 from mirabelle.ui.flag_panel import FlagPanel
 from mirabelle.ui.image_export import save_scene_image
 from mirabelle.ui.image_view import ImageView
@@ -33,7 +34,7 @@ from mirabelle.ui.spectrum_panel import SpectrumPanel
 from mirabelle.ui.state import ViewState
 from mirabelle.ui.status_bar import WindowStatus
 from mirabelle.ui.tasks import wait_for_workers
-from mirabelle.ui.view_export import ask_and_export_spectrum, ask_and_export_view
+from mirabelle.ui.view_export import ask_and_export_spectrum, ask_and_export_view, open_priors_dialog
 from mirabelle.ui.viewer_tools import ViewerTools
 from mirabelle.ui.window_menus import WindowMenus
 
@@ -164,7 +165,6 @@ class MainWindow(QMainWindow):
         self._save_flags()  # of the cube replaced
         self._clear_views()
         self.cube = cube
-        self.controller.warm_up()
         settings.add_recent_file(path)
         settings.set_last_dir(str(Path(path).resolve().parent))
         self.state.cube_path = str(Path(path).resolve())
@@ -178,9 +178,15 @@ class MainWindow(QMainWindow):
         self.image_view.setFocus()  # arrow keys move the selection right away
         self.flag_layer.set_cube(self.state.cube_path, (cube.nx, cube.ny), getattr(cube, "wcs", None))
         self.cube_opened.emit(self.state.cube_path)
-        if self.run_inference_on_open:
-            self.start_inference()
+        # model and cached maps once the deep image is on screen: their threads would slow its paint
+        after_next_paint(self.image_view.viewport(), lambda: self._after_open(cube))
         return True
+
+    def _after_open(self, cube: Any) -> None:
+        if cube is self.cube:
+            self.controller.warm_up()
+            if self.run_inference_on_open:
+                self.start_inference()
 
     def close_document(self) -> None:
         """Save flags, stop the session's work and close the current cube (nothing asked)."""
@@ -313,20 +319,9 @@ class MainWindow(QMainWindow):
     # export --------------------------------------------------------------------------------
     def export_priors(self) -> QWidget | None:
         """Open the ORCS priors export dialog on a snapshot of the maps (and the flags); returns it."""
-        if self.cube is None or self.maps is None:
-            show_error(self, "Expected kinematic maps to export, found none: open a cube and let the "
-                             "kinematics inference run (Kinematics ▸ Run inference) first.", "Nothing to export")
-            return None
-        from mirabelle.ui.export_dialog import ExportPriorsDialog
-
-        flags = getattr(self.flag_layer, "flags", None)
-        card = None if self.model is None else getattr(self.model, "card", None)
-        self.export_dialog = ExportPriorsDialog(self.cube, self.controller.session.snapshot(), flags=flags,
-                                                model_card=card, parent=self)
-        self.export_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.export_dialog.exported.connect(lambda summary: self.status.message("ORCS priors exported."))
-        self.export_dialog.open()
-        return self.export_dialog
+        dialog = open_priors_dialog(self)
+        self.export_dialog = dialog or self.export_dialog
+        return dialog
 
     def export_view_image(self) -> None:
         """The deep image and overlay at native resolution (PNG, TIFF, JPEG) or as FITS with the WCS."""

@@ -12,8 +12,6 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from mirabelle.errors import ExportError, MirabelleError
-from mirabelle.export.spectrum import SPECTRUM_FORMATS, default_spectrum_name, write_spectrum
-from mirabelle.export.view_fits import write_view_fits
 from mirabelle.ui import display
 
 IMAGE_FILTERS = "PNG image (*.png);;FITS image with WCS (*.fits);;TIFF image (*.tif *.tiff);;JPEG image (*.jpg)"
@@ -54,6 +52,8 @@ def export_view(view: Any, cube: Any, path: str | Path) -> Path:
     """Write what ``view`` shows to ``path``: FITS (deep image + overlay map, WCS) or an image."""
     path = Path(path)
     if path.suffix.lower() in (".fits", ".fit", ".fts"):
+        from mirabelle.export.view_fits import write_view_fits  # astropy: off the launch's path
+
         if view.deep_image is None:
             raise ExportError("No image to export: open a cube first.")
         name = view.state.overlay_map if view.overlay_item.isVisible() else None
@@ -93,6 +93,27 @@ def default_export_path(cube: Any, what: str) -> Path:
     return export_folder(cube) / f"{stem}_{what}"
 
 
+def open_priors_dialog(window: Any) -> Any:
+    """File ▸ Export ORCS priors: the dialog on a snapshot of the maps (and the flags), opened and
+    returned; None after a message when there are no maps yet."""
+    from PySide6.QtCore import Qt
+
+    from mirabelle.ui.errors import show_error
+    from mirabelle.ui.export_dialog import ExportPriorsDialog
+
+    if window.cube is None or window.maps is None:
+        show_error(window, "Expected kinematic maps to export, found none: open a cube and let the "
+                           "kinematics inference run (Kinematics ▸ Run inference) first.", "Nothing to export")
+        return None
+    card = None if window.model is None else getattr(window.model, "card", None)
+    dialog = ExportPriorsDialog(window.cube, window.controller.session.snapshot(),
+                                flags=getattr(window.flag_layer, "flags", None), model_card=card, parent=window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.exported.connect(lambda summary: window.status.message("ORCS priors exported."))
+    dialog.open()
+    return dialog
+
+
 def ask_and_export_view(window: Any) -> None:
     """File ▸ Export view: ask for a file (``<cube stem>_view.png`` in the cube's folder), write it."""
     from PySide6.QtWidgets import QFileDialog
@@ -116,6 +137,7 @@ def ask_and_export_spectrum(window: Any) -> None:
     by the suffix chosen."""
     from PySide6.QtWidgets import QFileDialog
 
+    from mirabelle.export.spectrum import SPECTRUM_FORMATS, default_spectrum_name, write_spectrum
     from mirabelle.ui.errors import show_error
 
     panel = window.spectrum_panel
