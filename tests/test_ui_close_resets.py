@@ -33,7 +33,7 @@ def test_close_resets_colour_bar_histogram_status_flags_spectrum_and_ratios(qtbo
     assert view.colorbar.isVisible() and view.histogram.isVisible()
     assert status.model_label.text() and "v " in status.readout_label.text()
     assert len(window.viewer.ratios.scatter.data) > 0
-    assert panel.plot.getAxis("left").labelText != "Flux"
+    assert panel.unit_label.text != ""
 
     window.close_document()
 
@@ -47,7 +47,7 @@ def test_close_resets_colour_bar_histogram_status_flags_spectrum_and_ratios(qtbo
     assert not window.controls.low_spin.isEnabled() and window.controls.low_spin.text() == "—"
     assert window.state.selected_pixel is None and panel.pixel_data is None
     assert _empty(panel.data_curve) and not any(line.isVisible() for line in panel.line_labels)
-    assert panel.plot.getAxis("left").labelText == "Flux"  # no cube, no unit
+    assert panel.unit_label.text == ""  # no cube, no unit
     assert len(window.viewer.ratios.scatter.data) == 0 and not window.viewer.ratios.brush.isVisible()
     assert window.viewer.pv.velocity_map is None and window.viewer.moments.velocity_map is None
     assert not view.overlay_item.isVisible()

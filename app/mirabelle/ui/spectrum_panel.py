@@ -22,14 +22,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from mirabelle.lines import LINE_LABELS, LINE_NAMES, REST_NM, SN3_BAND_NM, line_position_cm1
+from mirabelle.lines import LINE_NAMES, REST_NM, SN3_BAND_NM, line_position_cm1
 from mirabelle.session.pixel import PixelResult, can_refine, refine_pixel
 from mirabelle.ui.image_export import save_titled_plot
 from mirabelle.ui.plot_axes import opaque_grid_axes, put_axes_behind, settle
+from mirabelle.ui.spectrum_decor import (HEADROOM, LegendRow, arrange_labels, fixed_scale_axis, label_flux_axes,
+                                         line_markers)
 from mirabelle.ui.spectrum_format import (
     REFINED_RGB,
     SALIENCY_MIN_WEIGHT,
@@ -39,16 +42,11 @@ from mirabelle.ui.spectrum_format import (
     saliency_brushes,
     to_unit,
 )
+from mirabelle.ui.spectrum_zoom import SpectrumZoom
 from mirabelle.ui.state import SPECTRUM_UNITS
 from mirabelle.ui.tasks import run_function
 
 MODEL_RGB = (255, 127, 14)
-LINE_RGB = (31, 150, 180)
-LABEL_HEIGHTS = (0.84, 0.92, 0.84, 0.60, 0.52)
-"""Heights of the line labels (fraction of the plot): above the peaks, staggered so close lines
-stay readable, the [SII] ones lower to clear the legend."""
-HEADROOM = 0.6
-"""Extra y range above the data, as a fraction of its span: room for the legend and labels."""
 VELOCITY_HALF_WINDOW_KMS = 1500.0
 
 
@@ -58,7 +56,8 @@ class SpectrumPanel(QWidget):
     Public items (tests, the main window): ``plot`` / ``plot_item`` (main ``PlotItem``),
     ``residual_plot``, ``data_curve``, ``model_curve``, ``refined_curve``,
     ``residual_curve``, ``saliency_scatter``, ``line_labels`` (five ``InfiniteLine`` in
-    ``LINE_NAMES`` order), ``info_label`` (QLabel), ``unit_combo``, ``refine_button``.
+    ``LINE_NAMES`` order), ``info_label`` (QLabel), ``unit_combo``, ``refine_button``, ``zoom``
+    (:class:`~mirabelle.ui.spectrum_zoom.SpectrumZoom`, its lock also on ``lock_button``).
     """
 
     refined = Signal(object)  # the refine_fit result drawn
@@ -81,11 +80,11 @@ class SpectrumPanel(QWidget):
         self.graphics.setBackground(background)
         self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
         self.graphics.ci.layout.setSpacing(0)
-        self.plot = self.graphics.addPlot(row=0, col=0, axisItems=opaque_grid_axes(background))
+        self.plot = self.graphics.addPlot(row=1, col=0, axisItems=opaque_grid_axes(background))
         self.plot_item = self.plot
-        self.residual_plot = self.graphics.addPlot(row=1, col=0, axisItems=opaque_grid_axes(background))
-        self.graphics.ci.layout.setRowStretchFactor(0, 4)
-        self.graphics.ci.layout.setRowStretchFactor(1, 1)
+        self.residual_plot = self.graphics.addPlot(row=2, col=0, axisItems=opaque_grid_axes(background))
+        self.graphics.ci.layout.setRowStretchFactor(1, 4)
+        self.graphics.ci.layout.setRowStretchFactor(2, 1)
         self.residual_plot.setXLink(self.plot)
         self.residual_plot.setMaximumHeight(120)
         for plot in (self.plot, self.residual_plot):
@@ -96,13 +95,13 @@ class SpectrumPanel(QWidget):
                 axis.setPen(foreground)
                 axis.setTextPen(foreground)
             plot.getAxis("left").setWidth(62)
+            fixed_scale_axis(plot.getAxis("left"))  # label_flux_axes writes one scale for both
         self.plot.getAxis("bottom").setStyle(showValues=False)
         self.plot.setLabel("left", "Flux")
         self.residual_plot.setLabel("left", "Residual")
-        self.plot.setMenuEnabled(False)
-        self.residual_plot.setMenuEnabled(False)
-        self.legend = self.plot.addLegend(offset=(6, 4), labelTextColor=foreground, colCount=4,
-                                          brush=pg.mkBrush(background), pen=pg.mkPen(foreground, width=0.5))
+        self.zoom = SpectrumZoom(self.plot, self.residual_plot, self.reset_range)
+        self.legend = self.plot.legend = LegendRow(self.graphics, 0, foreground, 62)  # regions add theirs
+        self.unit_label = self.legend.unit_label
 
         data_pen = pg.mkPen(foreground, width=1)
         self.data_curve = pg.PlotDataItem([], [], pen=data_pen, name="Data")
@@ -114,16 +113,8 @@ class SpectrumPanel(QWidget):
         self.saliency_scatter.setZValue(10)
         for item in (self.data_curve, self.model_curve, self.refined_curve, self.saliency_scatter):
             self.plot.addItem(item)
-        self.line_labels: list[pg.InfiniteLine] = []
-        for name, height in zip(LINE_NAMES, LABEL_HEIGHTS):
-            line = pg.InfiniteLine(
-                angle=90, movable=False, pen=pg.mkPen(LINE_RGB, width=1, style=Qt.PenStyle.DotLine),
-                label=LINE_LABELS[name],
-                labelOpts={"position": height, "color": LINE_RGB, "anchors": [(0.5, 1), (0.5, 1)]},
-            )
-            line.setVisible(False)
-            self.plot.addItem(line, ignoreBounds=True)
-            self.line_labels.append(line)
+        self.legend.show_item(self.refined_curve, False)
+        self.line_labels: list[pg.InfiniteLine] = line_markers(self.plot)
         self.residual_curve = pg.PlotDataItem([], [], pen=pg.mkPen(foreground, width=1))
         self.refined_residual_curve = pg.PlotDataItem([], [], pen=pg.mkPen(REFINED_RGB, width=1))
         self.residual_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(MODEL_RGB, width=1)))
@@ -150,6 +141,10 @@ class SpectrumPanel(QWidget):
         toolbar.addWidget(self.title_label, 1)
         toolbar.addWidget(QLabel("x axis"))
         toolbar.addWidget(self.unit_combo)
+        self.lock_button = QToolButton()
+        self.lock_button.setDefaultAction(self.zoom.lock_action)
+        self.lock_button.setText("Keep zoom")
+        toolbar.addWidget(self.lock_button)
         toolbar.addWidget(self.components_spin)
         toolbar.addWidget(self.refine_button)
         toolbar.addWidget(self.export_button)
@@ -210,7 +205,8 @@ class SpectrumPanel(QWidget):
         self._refine_generation += 1
         self._take_model_curve()
         self._redraw()
-        self.reset_range()
+        if not self.zoom.locked:
+            self.reset_range()
         self._update_info()
         self.refine_button.setEnabled(can_refine(self.pixel_data))
         settle(self.graphics.scene())
@@ -245,12 +241,13 @@ class SpectrumPanel(QWidget):
             self.saliency_scatter.setData([], [])
             for line in self.line_labels:
                 line.setVisible(False)
-            self.plot.setLabel("left", "Flux")  # no cube, no unit
+            label_flux_axes(self.plot, self.residual_plot, self.unit_label, None, None)  # no cube, no unit
+            self.legend.show_item(self.refined_curve, False)
             self.title_label.setText("Click a pixel to see its spectrum.")
             return
         axis = np.asarray(data.axis_cm1, dtype=float)
         values = np.asarray(data.values, dtype=float)
-        self.plot.setLabel("left", f"Flux ({data.value_unit})")
+        label_flux_axes(self.plot, self.residual_plot, self.unit_label, values, data.value_unit)
         x = to_unit(axis, unit)
         self.data_curve.setData(x, values, connect="finite")
         if self._model_values is not None:
@@ -270,6 +267,7 @@ class SpectrumPanel(QWidget):
         else:
             self.refined_curve.setData([], [])
             self.refined_residual_curve.setData([], [])
+        self.legend.show_item(self.refined_curve, self._refined is not None)
         self._draw_saliency(axis, values, unit)
         self._draw_lines(unit)
         where = f"Pixel x {data.x}, y {data.y}"
@@ -345,6 +343,7 @@ class SpectrumPanel(QWidget):
             position = float(line_position_cm1(REST_NM[name], kin[0]))
             line.setValue(float(to_unit(np.array([position]), unit)[0]))
             line.setVisible(True)
+        arrange_labels(self.line_labels, self.plot.getViewBox())  # a locked zoom keeps its range
 
     def _update_info(self) -> None:
         self.info_label.setText(info_html(self.pixel_data, self._refined))
