@@ -51,3 +51,19 @@ def test_unresolved_sky_is_fitted_and_subtracted():
     # without the template the brightest sky line (3 × Hα) dominates the normalised spectrum
     unsubtracted = prepare((lines + 3.0 * sky)[None, :], AXIS, CARD)[0]
     assert np.abs(unsubtracted - clean).max() > 0.5
+
+
+def test_a_row_prepares_the_same_alone_or_in_any_batch_and_with_shared_sky_templates():
+    rng = np.random.default_rng(4)
+    skies = np.stack([sky_spectrum(AXIS, FWHM), sky_spectrum(AXIS, 1.1 * FWHM)])
+    sky_index = rng.integers(0, 2, 40)
+    values = (_lines() + _stellar() + 2.0 * skies[sky_index] + rng.normal(0.0, 0.02, (40, AXIS.size)))
+    values[3, 100:140] = np.nan  # a row with a hole: other rows must not take its path
+    values[7] = np.nan
+    batch = prepare(values, AXIS, CARD, sky=skies, sky_index=sky_index)
+    for rows in ([0], [3], [0, 1, 2], [5, 7, 11]):
+        alone = prepare(values[rows], AXIS, CARD, sky=skies, sky_index=sky_index[rows])
+        assert np.array_equal(alone, batch[rows]), rows
+    # one template per row gives the same as shared templates, to float32 rounding
+    np.testing.assert_allclose(prepare(values, AXIS, CARD, sky=skies[sky_index]), batch, atol=1e-6)
+    assert np.abs(prepare(values, AXIS, CARD) - batch).max() > 0.1  # the sky was subtracted

@@ -3,6 +3,8 @@ velocities composed with the systemic velocity into the observed frame."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from mirabelle.inference.model import DEFAULT_BATCH, KinematicsModel
@@ -16,22 +18,36 @@ FWHM_BIN = 0.002
 its own bin, so the result does not depend on which pixels share a tile."""
 
 
-def unit_sky(model: KinematicsModel, axis_cm1, fwhm_cm1) -> np.ndarray | None:
+def unit_sky(model: KinematicsModel, axis_cm1, fwhm_cm1) -> tuple[np.ndarray, np.ndarray] | None:
     """The unit OH sky on ``axis_cm1`` ((nchan,) or (N, nchan)) for a model that fits the sky
-    (card ``input.sky == "fit"``), one row per spectrum at its FWHM rounded to ``FWHM_BIN``;
-    None for other models or without a FWHM."""
+    (card ``input.sky == "fit"``), each spectrum's at its FWHM rounded to ``FWHM_BIN``: (K, nchan)
+    templates and (N,) the template of each spectrum — one per FWHM bin on a common axis
+    (kept between tiles), one per spectrum on per-pixel axes; None for other models or without
+    a FWHM."""
     if fwhm_cm1 is None or model.card["input"].get("sky") != "fit":
         return None
     axis = np.asarray(axis_cm1, dtype=np.float64)
     fwhm = np.atleast_1d(np.asarray(fwhm_cm1, dtype=np.float64))
     n = fwhm.size if axis.ndim == 1 else axis.shape[0]
     fwhm = np.broadcast_to(fwhm, (n,))
-    bins = np.round(np.log(np.where(fwhm > 0, fwhm, 1.0)) / FWHM_BIN)
+    bins, index = np.unique(np.round(np.log(np.where(fwhm > 0, fwhm, 1.0)) / FWHM_BIN), return_inverse=True)
+    if axis.ndim == 1:
+        key = axis.tobytes()
+        return np.stack([_sky_on_common_axis(key, float(value)) for value in bins]), index
     out = np.empty((n, axis.shape[-1]), np.float32)
-    for value in np.unique(bins):
-        rows = np.nonzero(bins == value)[0]
-        out[rows] = sky_on_axes(axis if axis.ndim == 1 else axis[rows], float(np.exp(value * FWHM_BIN)))
-    return out
+    for k, value in enumerate(bins):
+        rows = np.nonzero(index == k)[0]
+        out[rows] = sky_on_axes(axis[rows], float(np.exp(value * FWHM_BIN)))
+    return out, np.arange(n)
+
+
+@lru_cache(maxsize=256)
+def _sky_on_common_axis(axis_bytes: bytes, fwhm_bin: float) -> np.ndarray:
+    """:func:`sky_on_axes` on a common axis (its float64 bytes) at one FWHM bin, float32: every tile of
+    a calibrated cube shares it."""
+    sky = sky_on_axes(np.frombuffer(axis_bytes), float(np.exp(fwhm_bin * FWHM_BIN))).astype(np.float32)
+    sky.flags.writeable = False
+    return sky
 
 
 def predict_kinematics(model: KinematicsModel, values, axis_cm1, vsys_kms: float = 0.0,
@@ -41,10 +57,10 @@ def predict_kinematics(model: KinematicsModel, values, axis_cm1, vsys_kms: float
     their 1-sigma errors (km/s), the velocity in the observed frame.
 
     ``fwhm_cm1`` (sinc FWHM, a number or (N,)): for models that subtract the OH sky, the
-    unit sky spectrum at its mean (:func:`unit_sky`) is handed to prepare().
+    unit sky at each spectrum's FWHM bin (:func:`unit_sky`) is handed to prepare().
     """
-    sky = unit_sky(model, axis_cm1, fwhm_cm1)
-    out = model.predict(prepare(values, axis_cm1, model.card, vsys_kms, sky), batch=batch)
+    sky, sky_index = unit_sky(model, axis_cm1, fwhm_cm1) or (None, None)
+    out = model.predict(prepare(values, axis_cm1, model.card, vsys_kms, sky, sky_index), batch=batch)
     if vsys_kms:
         velocity = out[:, 0].astype(np.float64)
         out[:, 2] = composed_velocity_error(vsys_kms, velocity, out[:, 2])

@@ -114,8 +114,8 @@ def resample(values, axis_cm1, target) -> np.ndarray:
             axis, values = axis[::-1], values[:, ::-1]
         idx, w, inside = _weights_common(axis, target)
         w = w.astype(np.float32)
-        out = values[:, idx]
-        hi = values[:, idx + 1]
+        out = values.take(idx, axis=1)  # C order (values[:, idx] is not: every later pass would stride)
+        hi = values.take(idx + 1, axis=1)
         hi -= out
         hi *= w
         out += hi
@@ -167,15 +167,16 @@ def continuum_coefficients(y: np.ndarray, mode: str, mask=None, rows_with_nan=No
     idx = np.nonzero(mask)[0]
     t = t_all[idx] if mode != "continuum-max" else np.zeros(idx.size)
     basis = np.stack([np.ones_like(t), t], axis=1)  # (nc, 2)
-    weights = np.zeros((length, 2), np.float32)
-    weights[idx] = np.linalg.pinv(basis).T  # least-squares projector, zero off the ranges
+    weights = np.zeros((2, length), np.float32)
+    weights[:, idx] = np.linalg.pinv(basis)  # least-squares projector, zero off the ranges
     if rows_with_nan is None:
         rows_with_nan = np.isnan(y).any(axis=1)
     good = ~rows_with_nan
+    # numpy's own sums (not BLAS, whose order depends on the batch): a row's result is its own
     if good.all():
-        return (y @ weights).astype(np.float64)
+        return np.einsum("nl,kl->nk", y, weights).astype(np.float64)
     if good.any():
-        coef[good] = y[good] @ weights
+        coef[good] = np.einsum("nl,kl->nk", y[good], weights)
     bad = np.nonzero(rows_with_nan)[0]
     seg = y[bad][:, idx]
     fin = np.isfinite(seg)
@@ -196,38 +197,40 @@ def continuum_coefficients(y: np.ndarray, mode: str, mask=None, rows_with_nan=No
 
 
 @lru_cache(maxsize=8)
-def _baseline_operators(length: int, step_cm1: float, sigma_cm1: float) -> tuple[np.ndarray, np.ndarray]:
-    """(L, k) and (k, L) float32 factors of the projection on the smooth gaussian basis."""
+def _baseline_operator(length: int, step_cm1: float, sigma_cm1: float) -> np.ndarray:
+    """(k, L) float32 orthonormal rows spanning the smooth gaussian basis (projection ``y @ Qᵀ @ Q``)."""
     x = np.arange(length) * step_cm1
     centres = np.arange(-sigma_cm1, x[-1] + 1.5 * sigma_cm1, sigma_cm1)
     basis = np.exp(-0.5 * ((x[:, None] - centres[None, :]) / sigma_cm1) ** 2)
     q, r = np.linalg.qr(basis)
     keep = np.abs(np.diag(r)) > 1e-8 * np.abs(r[0, 0])  # the basis is nearly collinear at the ends
-    q = q[:, keep]
-    return np.ascontiguousarray(q, np.float32), np.ascontiguousarray(q.T, np.float32)
+    return np.ascontiguousarray(q[:, keep].T, np.float32)
 
 
-def _project(y: np.ndarray, down: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """``(y @ down) @ up`` with numpy's own loops: BLAS sums in an order that depends on its thread
+def _project(y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``(y @ rows.T) @ rows`` with numpy's own loops: BLAS sums in an order that depends on its thread
     count, and the runner's results must not depend on where they are computed (cluster workers
-    run BLAS on one thread)."""
-    return np.einsum("nk,kl->nl", np.einsum("nl,lk->nk", y, down), up)
+    run BLAS on one thread). Both inner loops run along contiguous channels."""
+    return np.einsum("nk,kl->nl", np.einsum("nl,kl->nk", y, rows), rows)
 
 
 def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
-              baseline: tuple[float, float] | None = None, sky: np.ndarray | None = None) -> np.ndarray:
+              baseline: tuple[float, float] | None = None, sky: np.ndarray | None = None,
+              sky_index: np.ndarray | None = None) -> np.ndarray:
     """Normalise in place (see module docstring); returns the array.
 
     ``baseline``: (model step, baseline sigma) in cm⁻¹ for ``"baseline-max"``; ``sky``: the
-    resampled unit sky spectrum, (L,) or (N, L), whose fitted amplitude is subtracted.
+    resampled unit sky spectrum, (L,) or (N, L) — or (K, L) with ``sky_index`` (N,) naming each
+    row's — whose fitted amplitude is subtracted.
     """
     y = resampled
     n, length = y.shape
     bad = np.isnan(y)
     rows_with_nan = bad.any(axis=1)
+    any_nan = bool(rows_with_nan.any())
     coef = continuum_coefficients(y, mode, mask, rows_with_nan).astype(np.float32)
     t_all = np.linspace(-1.0, 1.0, length, dtype=np.float32)
-    if rows_with_nan.any():
+    if any_nan:
         r = np.nonzero(rows_with_nan)[0]
         sub = y[r]
         cont = coef[r, :1] + coef[r, 1:] * t_all[None, :]
@@ -238,24 +241,26 @@ def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
     else:
         y -= coef[:, :1]
     if mode == "baseline-max":
-        down, up = _baseline_operators(length, float(baseline[0]), float(baseline[1]))
-        y -= _project(y, down, up)
+        rows = _baseline_operator(length, float(baseline[0]), float(baseline[1]))
+        y -= _project(y, rows)
     if sky is not None:
         template = np.nan_to_num(np.atleast_2d(sky).astype(np.float32))
         if mode == "baseline-max":
-            template = template - _project(template, down, up)
-        # least-squares amplitude (≥ 0) on the channels that hold data, then subtracted
-        weight = template * template
-        if template.shape[0] == 1:
-            norm = np.einsum("nl,l->n", (~bad).astype(np.float32), weight[0])[:, None]
-            product = np.einsum("nl,l->n", y, template[0])[:, None]
-        else:
-            norm, product = ((~bad) * weight).sum(1, keepdims=True), (y * template).sum(1, keepdims=True)
+            template -= _project(template, rows)
+        if sky_index is None:
+            sky_index = np.zeros(n, np.intp) if template.shape[0] == 1 else np.arange(n)
+        # least-squares amplitude (≥ 0) on the channels that hold data, then subtracted; nothing
+        # is subtracted where there is no data (band edges, NaN)
+        on_rows = template[sky_index]  # (N, L) copy, reused for the subtraction
+        product = np.einsum("nl,nl->n", y, on_rows)
+        norm = np.einsum("kl,kl->k", template, template)[sky_index]
+        if any_nan:  # row by row as the rows without NaN, whatever else the batch holds
+            on_rows[bad] = 0.0
+            r = np.nonzero(rows_with_nan)[0]
+            norm[r] = np.einsum("nl,nl->n", on_rows[r], on_rows[r])
         amplitude = np.where(norm > 0, np.maximum(product, 0.0) / np.where(norm > 0, norm, 1.0), 0.0)
-        if rows_with_nan.any():  # nothing is subtracted where there is no data (band edges, NaN)
-            y -= amplitude.astype(np.float32) * template * ~bad
-        else:
-            y -= amplitude.astype(np.float32) * template
+        on_rows *= amplitude.astype(np.float32)[:, None]
+        y -= on_rows
     scale = y.max(axis=1)
     ok = np.isfinite(scale) & (scale > 0)
     y *= np.where(ok, 1.0 / np.where(ok, scale, 1.0), 0.0).astype(np.float32)[:, None]
@@ -279,14 +284,15 @@ def continuum_mask(card) -> np.ndarray | None:
     return mask
 
 
-def prepare(values, axis_cm1, card, vsys_kms=0.0, sky=None) -> np.ndarray:
+def prepare(values, axis_cm1, card, vsys_kms=0.0, sky=None, sky_index=None) -> np.ndarray:
     """Spectra ``values`` (N, nchan) on ``axis_cm1`` ((nchan,) or (N, nchan), cm⁻¹, observed) -> the
     model input float32 (N, L): seen from the systemic velocity ``vsys_kms`` (km/s, a number
     or (N,)), resampled onto the card's axis and normalised (module doc).
 
     ``sky``: the unit OH sky spectrum (:func:`mirabelle.lines.sky.sky_spectrum`) on the same
-    channels, (nchan,) for every row (on the first row's axis) or (N, nchan); used when the
-    card's ``input.sky`` is ``"fit"`` (ignored otherwise; None: no sky subtracted).
+    channels, (nchan,) for every row (on the first row's axis) or (N, nchan), or (K, nchan)
+    templates with ``sky_index`` (N,) the template of each row (on each row's axis); used when
+    the card's ``input.sky`` is ``"fit"`` (ignored otherwise; None: no sky subtracted).
     """
     inputs = card["input"]
     norm = inputs.get("normalisation", NORMALISATION)
@@ -310,7 +316,11 @@ def prepare(values, axis_cm1, card, vsys_kms=0.0, sky=None) -> np.ndarray:
     template = None
     if sky is not None and inputs.get("sky") == "fit":
         sky = np.asarray(sky, dtype=np.float32)
-        if sky.ndim == 1:
+        if sky_index is not None and (axis.ndim > 1 or factor.ndim > 0):  # one axis per row
+            sky, sky_index = sky[sky_index], None
+        if sky_index is not None:  # the templates on the common axis, resampled once each
+            template = resample(sky, axis / float(factor), target)
+        elif sky.ndim == 1:
             first = axis if axis.ndim == 1 else axis.reshape(-1, axis.shape[-1])[0]
             own = first / float(factor.ravel()[0]) if factor.ndim == 0 else first / factor.ravel()[:, None]
             template = resample(sky[None, :] if own.ndim == 1 else np.broadcast_to(sky, own.shape), own, target)
@@ -318,4 +328,5 @@ def prepare(values, axis_cm1, card, vsys_kms=0.0, sky=None) -> np.ndarray:
             template = resample(sky, (axis if factor.ndim == 0 else np.broadcast_to(axis, sky.shape))
                                 / (float(factor) if factor.ndim == 0 else factor[:, None]), target)
     baseline = (float(inputs["axis_cm1"][1]), float(inputs["baseline_sigma_cm1"])) if norm == "baseline-max" else None
-    return normalise(out, norm, continuum_mask(card) if norm != "median-max" else None, baseline, template)
+    return normalise(out, norm, continuum_mask(card) if norm != "median-max" else None, baseline, template,
+                     sky_index)

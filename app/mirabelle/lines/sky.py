@@ -125,18 +125,30 @@ def sky_on_axes(axis_cm1, fwhm_cm1: float) -> np.ndarray:
     return np.interp(axis, grid, sky_spectrum(grid, float(fwhm_cm1)))
 
 
-def sky_amplitudes(values, sky) -> np.ndarray:
-    """Least-squares amplitude (≥ 0) of the unit sky ``sky`` ((nchan,) or (N, nchan)) in each
-    spectrum of ``values`` (N, nchan), with a straight continuum fitted alongside; NaN channels
-    are ignored. Returns (N,) in spectrum units."""
-    values = np.asarray(values, dtype=np.float64)
+def sky_amplitudes(values, sky, sky_index=None) -> np.ndarray:
+    """Least-squares amplitude (≥ 0) of the unit sky ``sky`` ((nchan,) or (N, nchan), or (K, nchan)
+    templates with ``sky_index`` (N,) the template of each row) in each spectrum of ``values``
+    (N, nchan), with a straight continuum fitted alongside; NaN channels are ignored. Returns
+    (N,) in spectrum units."""
+    values = np.asarray(values)
     n, nchan = values.shape
-    finite = np.isfinite(values)
-    weight = finite.astype(np.float64)
-    y = np.where(finite, values, 0.0)
-    template = np.broadcast_to(np.asarray(sky, dtype=np.float64), (n, nchan)) * weight
-    slope = np.linspace(-1.0, 1.0, nchan)[None, :] * weight
-    basis = np.stack([template, weight, slope], axis=1)  # (N, 3, nchan)
-    gram = np.einsum("nik,njk->nij", basis, basis) + np.eye(3) * 1e-9
-    coef = np.linalg.solve(gram, np.einsum("nik,nk->ni", basis, y)[..., None])[..., 0]
+    sky = np.atleast_2d(np.asarray(sky, dtype=np.float64))
+    if sky_index is None:
+        sky_index = np.zeros(n, np.intp) if sky.shape[0] == 1 else np.arange(n)
+    slope = np.linspace(-1.0, 1.0, nchan)
+    complete = np.isfinite(values).all(axis=1)
+    # rows without NaN: the normal matrix depends on the template only (numpy's own sums, not BLAS)
+    plain = np.stack([sky, np.ones_like(sky), np.broadcast_to(slope, sky.shape)], axis=1)  # (K, 3, nchan)
+    gram = np.einsum("kic,kjc->kij", plain, plain)[sky_index] + np.eye(3) * 1e-9
+    y = np.where(complete[:, None], values, 0.0).astype(np.float64)
+    rhs = np.stack([np.einsum("nc,nc->n", y, sky[sky_index]), y.sum(axis=1), np.einsum("nc,c->n", y, slope)],
+                   axis=1)
+    holed = np.flatnonzero(~complete)
+    if holed.size:  # the channels that hold data only
+        finite = np.isfinite(values[holed])
+        weight = finite.astype(np.float64)
+        basis = plain[sky_index[holed]] * weight[:, None, :]
+        gram[holed] = np.einsum("nik,njk->nij", basis, basis) + np.eye(3) * 1e-9
+        rhs[holed] = np.einsum("nik,nk->ni", basis, np.where(finite, values[holed], 0.0))
+    coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
     return np.maximum(np.nan_to_num(coef[:, 0]), 0.0)
