@@ -48,7 +48,7 @@ class FakeSession:
             raise FakeSession.model_problem
         return "fake model"
 
-    def run(self, use_cache=True, cancel=None):
+    def run(self, use_cache=True, cancel=None, processes=False):
         self.maps = KinematicMaps.empty(NX, NY)
         self.notify("a sentence from the session")
         try:

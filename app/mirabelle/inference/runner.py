@@ -19,13 +19,15 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from mirabelle.cube.tiling import Tile
+from mirabelle.inference.binning import bin_pixels, unbin_pixels
 from mirabelle.inference import maps as quality
 from mirabelle.inference.linefit import LineSolver
 from mirabelle.inference.maps import KinematicMaps, TileResult
@@ -42,39 +44,17 @@ BAND_MARGIN_CHANNELS = 3
 """Channels read beyond the model axis on each side (cube channel widths)."""
 
 
+def default_workers(workers: int | None = None) -> int:
+    """Tiles computed at once: ``workers``, else 2 (1 on a single core)."""
+    return max(1, int(workers or min(2, os.cpu_count() or 1)))
+
+
 def _is_cancelled(cancel) -> bool:
     if cancel is None:
         return False
     if hasattr(cancel, "is_set"):
         return bool(cancel.is_set())
     return bool(cancel())
-
-
-def _bin(array: np.ndarray, factor: int) -> np.ndarray:
-    """Mean over ``factor`` × ``factor`` blocks of the first two axes, NaN ignored.
-
-    Partial blocks at the end are averaged over the pixels they hold.
-    """
-    if factor == 1:
-        return array
-    tx, ty = array.shape[:2]
-    bx, by = -(-tx // factor), -(-ty // factor)
-    dtype = np.result_type(array.dtype, np.float32)
-    padded = np.full((bx * factor, by * factor) + array.shape[2:], np.nan, dtype)
-    padded[:tx, :ty] = array
-    blocks = padded.reshape((bx, factor, by, factor) + array.shape[2:])
-    finite = np.isfinite(blocks)
-    total = np.where(finite, blocks, 0.0).sum(axis=(1, 3))
-    count = finite.sum(axis=(1, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (total / count).astype(dtype)
-
-
-def _unbin(array: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndarray:
-    """Repeat block values over their pixels and cut to ``shape`` (tx, ty)."""
-    if factor == 1:
-        return array
-    return np.repeat(np.repeat(array, factor, axis=0), factor, axis=1)[: shape[0], : shape[1]]
 
 
 def _cube_step_range(cube) -> tuple[float, float]:
@@ -173,12 +153,12 @@ def compute_tile(tile: Tile, tile_axis_cm1: np.ndarray, fwhm_cm1: np.ndarray, to
         is skipped and the lines are solved at them (the click path, from the maps).
     """
     binning = options.binning
-    data = _bin(tile.data, binning)
+    data = bin_pixels(tile.data, binning)
     if tile_axis_cm1.ndim == 3:
-        tile_axis_cm1 = _bin(tile_axis_cm1, binning)
-    fwhm = _bin(fwhm_cm1, binning)
-    selected = _bin(todo.astype(np.float32), binning) > 0  # blocks with any pixel to do
-    known = None if kinematics is None else _bin(np.asarray(kinematics, np.float32), binning)
+        tile_axis_cm1 = bin_pixels(tile_axis_cm1, binning)
+    fwhm = bin_pixels(fwhm_cm1, binning)
+    selected = bin_pixels(todo.astype(np.float32), binning) > 0  # blocks with any pixel to do
+    known = None if kinematics is None else bin_pixels(np.asarray(kinematics, np.float32), binning)
     if selected.all():  # views, no copies
         values = data.reshape(-1, data.shape[-1])
         rows_axis = tile_axis_cm1.reshape(-1, tile_axis_cm1.shape[-1]) if tile_axis_cm1.ndim == 3 else tile_axis_cm1
@@ -192,7 +172,7 @@ def compute_tile(tile: Tile, tile_axis_cm1: np.ndarray, fwhm_cm1: np.ndarray, to
     def place(name: str, fill) -> np.ndarray:
         block = np.full(selected.shape + rows[name].shape[1:], fill, rows[name].dtype)
         block[selected] = rows[name]
-        return _unbin(block, binning, todo.shape)
+        return unbin_pixels(block, binning, todo.shape)
 
     kin = place("kinematics", np.nan)
     arrays = {"velocity": kin[..., 0], "broadening": kin[..., 1], "velocity_err": kin[..., 2],
@@ -219,7 +199,7 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
              region_mask: np.ndarray | None = None, binning: int = 1, maps: KinematicMaps | None = None,
              tile: tuple[int, int] | None = None, batch: int = DEFAULT_BATCH,
              snr_threshold: float = SNR_THRESHOLD, workers: int | None = None,
-             vsys_kms: float = 0.0, lock=None) -> Iterator[TileResult]:
+             vsys_kms: float = 0.0, lock=None, processes: bool = False) -> Iterator[TileResult]:
     """Predict kinematics for every pixel of ``cube``, one finished tile per yield.
 
     Parameters
@@ -254,6 +234,9 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
     lock : context manager, optional
         Held while a tile is written into ``maps`` (a reader copying the maps under the
         same lock sees whole tiles only).
+    processes : bool
+        Compute the tiles in ``workers`` worker processes (:mod:`.process_pool`) instead of
+        threads: the maps are the same, and a GUI thread beside the run never waits for the GIL.
 
     Yields
     ------
@@ -286,11 +269,10 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
     band = model_band_cm1(cube, model, options.vsys_kms)
     started = time.perf_counter()
     progress = {"processed": 0, "spectra": 0}
-    workers = max(1, int(workers or min(2, os.cpu_count() or 1)))
+    workers = default_workers(workers)
     pending: deque = deque()
 
-    def finish(future) -> TileResult:
-        output = future.result()
+    def finish(output: TileOutput) -> TileResult:
         write_tile(maps, output, lock)
         progress["processed"] += int(output.todo.sum())
         progress["spectra"] += output.spectra
@@ -301,31 +283,48 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
                           maps=maps, fraction=fraction, elapsed_s=elapsed, eta_s=eta, spectra=progress["spectra"],
                           spectra_per_s=progress["processed"] / elapsed if elapsed > 0 else 0.0)
 
-    # Tiles are read here, in order, and computed by `workers` threads (numpy and onnxruntime
-    # release the GIL); results are written and yielded in reading order, so the maps hold
-    # only whole tiles at every yield.
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirabelle-inference") as pool:
+    # Tiles are read here (threads) or by the worker processes, in order; results are written
+    # and yielded in reading order, so the maps hold only whole tiles at every yield.
+    if processes and len(cube.tile_slices(tile)) > 1:  # one tile is done here before a worker could start
+        from mirabelle.inference import process_pool
+
+        executor, jobs = nullcontext(process_pool.tile_pool(workers)), process_pool.tile_jobs(cube, model, options,
+                                                                                               tile)
+        result_of = partial(process_pool.tile_output, cube_path=cube.path)
+    else:  # numpy and onnxruntime release the GIL
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirabelle-inference")
+        jobs = _thread_jobs(cube, model, options, tile, band, fwhm_map, solver)
+        result_of = Future.result
+    with executor as pool:
         try:
-            for block in cube.iter_tiles(tile, band_cm1=band):
+            for xs, ys, job in jobs:
                 if _is_cancelled(cancel):
                     return
-                xs, ys = block.x_slice, block.y_slice
                 todo = ~maps.done[xs, ys]
                 if not todo.any():
                     continue
-                pending.append(pool.submit(compute_tile, block, cube.tile_axis_cm1(block), fwhm_map[xs, ys],
-                                           todo, model, solver, options))
+                pending.append(pool.submit(*job(todo)))
                 while len(pending) > workers or (pending and pending[0].done()):
-                    yield finish(pending.popleft())
+                    yield finish(result_of(pending.popleft()))
                     if _is_cancelled(cancel):
                         return
             while pending:
-                yield finish(pending.popleft())
+                yield finish(result_of(pending.popleft()))
                 if pending and _is_cancelled(cancel):
                     return
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _thread_jobs(cube, model, options, tile, band, fwhm_map, solver):
+    """``(x slice, y slice, job)`` per tile read here, ``job(todo)`` the ``compute_tile`` call."""
+    for block in cube.iter_tiles(tile, band_cm1=band):
+        def job(todo, block=block):
+            return (compute_tile, block, cube.tile_axis_cm1(block), fwhm_map[block.x_slice, block.y_slice], todo,
+                    model, solver, options)
+
+        yield block.x_slice, block.y_slice, job
 
 
 def _process(values, axis, fwhm, model, solver, options: RunOptions, known=None) -> dict:

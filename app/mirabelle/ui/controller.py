@@ -172,8 +172,9 @@ class SessionController(QObject):
             try:
                 lower_thread_priority()  # before the model: its thread pool inherits it
                 yield "model", session.model
-                on_cluster = {"scheduler": scheduler} if scheduler else {}
-                for result in session.run(use_cache=use_cache, cancel=cancel, **on_cluster):
+                # in processes, so the GUI thread never waits for the GIL (mirabelle.inference.process_pool)
+                where = {"scheduler": scheduler} if scheduler else {"processes": True}
+                for result in session.run(use_cache=use_cache, cancel=cancel, **where):
                     yield "tile", result
             finally:
                 done_flag.set()
@@ -273,7 +274,8 @@ class SessionController(QObject):
         run_function(compute, on_return=done, on_error=failed, on_finish=finished)
 
     def warm_up(self) -> None:
-        """Load the model in a worker now, so the first click does not wait for it."""
+        """Load the model and start the run's worker processes now, so the first click and the
+        first run do not wait for them."""
         session = self.session
 
         def load():
@@ -281,6 +283,10 @@ class SessionController(QObject):
                 session.model  # noqa: B018
             except MirabelleError:
                 pass  # said when a run or a click needs it
+            if len(session.cube.tile_slices()) > 1:  # a run of one tile stays in this process
+                from mirabelle.inference import process_pool, runner
+
+                process_pool.warm(runner.default_workers())
 
         if session is not None:
             run_function(load)
