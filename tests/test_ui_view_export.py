@@ -11,7 +11,7 @@ from ui_support import cube_path, make_window, messages, open_and_wait, unexpect
 
 from mirabelle.ui.image_view import ImageView
 from mirabelle.ui.state import ViewState
-from mirabelle.ui.view_export import export_view, view_rgb
+from mirabelle.ui.view_export import AXES_FILTER, export_view, view_rgb
 
 
 @pytest.fixture
@@ -58,6 +58,42 @@ def test_fits_has_the_deep_image_and_the_map(view, tmp_path):
         assert hdul["VELOCITY"].header["BUNIT"] == "km/s" and (hdul["VELOCITY"].data == -120.0).all()
 
 
+def qimage_rgb(image):
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, :3 * image.width()].reshape(image.height(), image.width(), 3).copy()  # outlives the QImage
+
+
+def test_axes_png_holds_the_view_pixel_for_pixel_with_sky_ticks_and_the_maps_colour_bar(qtbot, tmp_path):
+    from astropy.wcs import WCS
+
+    from mirabelle.export.sky_ticks import edge_ticks
+    from mirabelle.ui.view_figure import view_figure
+
+    state = ViewState()
+    view = ImageView(state)
+    qtbot.addWidget(view)
+    deep = np.random.default_rng(1).uniform(0.0, 100.0, (240, 200)).astype(np.float32)
+    view.set_deep_image(deep)
+    state.overlay_map = "velocity"
+    view.set_overlay_data("velocity", np.where(deep > 50, -120.0, np.nan).astype(np.float32))
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype, wcs.wcs.crval, wcs.wcs.crpix = ["RA---TAN", "DEC--TAN"], [23.46, 30.66], [120.0, 100.0]
+    wcs.wcs.cdelt = [-0.32 / 3600, 0.32 / 3600]
+    cube = types.SimpleNamespace(path=str(tmp_path / "c.hdf5"), wcs=wcs)
+    figure = qimage_rgb(QImage(str(export_view(view, cube, tmp_path / "axes.png", axes=True))))
+    rgb = view_rgb(view)
+    assert figure.shape[0] > 240 and figure.shape[1] > 300  # room for the axes and the colour bar
+    found = [(y, x) for y in range(figure.shape[0] - 200) for x in range(figure.shape[1] - 240)
+             if (figure[y, x] == rgb[0, 0]).all() and (figure[y:y + 200, x:x + 240] == rgb).all()]
+    assert len(found) == 1  # the view's pixels, copied one for one (not resampled)
+    widget, _ = view_figure(view, cube)
+    plot, bar = widget.ci.getItem(0, 0), widget.ci.getItem(0, 1)
+    assert plot.getAxis("bottom")._tickLevels[0] == edge_ticks(wcs, 240, 200, "ra", max_ticks=2)
+    assert plot.getAxis("left").labelText.startswith("Dec") and "km/s" in bar.axis.labelText
+    assert tuple(bar.levels()) == tuple(view.overlay_item.getLevels())
+
+
 def test_the_window_exports_view_and_spectrum_from_the_cube_folder(qtbot, make_window, cube_path, monkeypatch):
     from pathlib import Path
 
@@ -80,6 +116,11 @@ def test_the_window_exports_view_and_spectrum_from_the_cube_folder(qtbot, make_w
     window.export_view_image()
     image = QImage(str(folder / "out_view.png"))
     assert (image.width(), image.height()) == (window.cube.nx, window.cube.ny)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (asked.append(a[2]) or str(folder / "axes.png"),
+                                                                     AXES_FILTER))
+    window.export_view_image()
+    image = QImage(str(folder / "axes.png"))
+    assert image.width() > window.cube.nx + 50 and image.height() > window.cube.ny + 30
     monkeypatch.setattr(QFileDialog, "getSaveFileName", answer("out_spectrum.csv"))
     window.export_spectrum_image()
     assert (folder / "out_spectrum.csv").read_text().count("\n") > 100
@@ -90,4 +131,5 @@ def test_the_window_exports_view_and_spectrum_from_the_cube_folder(qtbot, make_w
     assert not window.spectrum_panel.plot.titleLabel.isVisible()  # on screen, no title takes the plot's room
     stem = Path(cube_path).name.split(".")[0]
     spectrum_name = str(folder / f"{stem}_x5_y6_spectrum.png")
-    assert asked == [str(folder / f"{stem}_view.png"), spectrum_name, spectrum_name]
+    view_name = str(folder / f"{stem}_view.png")
+    assert asked == [view_name, view_name, spectrum_name, spectrum_name]

@@ -1,6 +1,6 @@
 """File ▸ Export view / spectrum. The view: the deep image and its overlay at native resolution (one
-image pixel per cube pixel) as PNG/TIFF/JPEG, or as FITS with the cube's WCS — not a screen grab of
-the widgets. The spectrum: the plot (PNG, SVG) or the data (FITS table, CSV). Every export starts in
+image pixel per cube pixel) as PNG/TIFF/JPEG, optionally inside RA/Dec axes with its colour bar
+(:mod:`mirabelle.ui.view_figure`), or as FITS with the cube's WCS — not a screen grab of the widgets. The spectrum: the plot (PNG, SVG) or the data (FITS table, CSV). Every export starts in
 the cube's folder with a name from the cube (and pixel)."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from PySide6.QtGui import QImage
 from mirabelle.errors import ExportError, MirabelleError
 from mirabelle.ui import display
 
-IMAGE_FILTERS = "PNG image (*.png);;FITS image with WCS (*.fits);;TIFF image (*.tif *.tiff);;JPEG image (*.jpg)"
+AXES_FILTER = "PNG with RA/Dec axes and colour bar (*.png)"
+IMAGE_FILTERS = ";;".join(("PNG image (*.png)", AXES_FILTER, "FITS image with WCS (*.fits)", "TIFF image (*.tif *.tiff)",
+                           "JPEG image (*.jpg)"))
 
 
 def _levels_index(values: np.ndarray, low: float, high: float, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,8 +50,9 @@ def view_rgb(view: Any) -> np.ndarray:
     return np.ascontiguousarray(np.rint(rgb).astype(np.uint8).transpose(1, 0, 2)[::-1])
 
 
-def export_view(view: Any, cube: Any, path: str | Path) -> Path:
-    """Write what ``view`` shows to ``path``: FITS (deep image + overlay map, WCS) or an image."""
+def export_view(view: Any, cube: Any, path: str | Path, axes: bool = False) -> Path:
+    """Write what ``view`` shows to ``path``: FITS (deep image + overlay map, WCS) or an image, at one
+    image pixel per cube pixel; with ``axes``, inside RA/Dec axes and beside its colour bar."""
     path = Path(path)
     if path.suffix.lower() in (".fits", ".fit", ".fts"):
         from mirabelle.export.view_fits import write_view_fits  # astropy: off the launch's path
@@ -59,6 +62,10 @@ def export_view(view: Any, cube: Any, path: str | Path) -> Path:
         name = view.state.overlay_map if view.overlay_item.isVisible() else None
         data = view.overlay_item.image if name is not None else None
         return write_view_fits(path, cube, view.deep_image, name, data, _unit(name))
+    if axes:
+        from mirabelle.ui.view_figure import export_view_figure
+
+        return export_view_figure(view, cube, path)
     rgb = view_rgb(view)
     height, width, _ = rgb.shape
     image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
@@ -122,11 +129,11 @@ def ask_and_export_view(window: Any) -> None:
 
     if window.cube is None:
         return
-    path, _ = QFileDialog.getSaveFileName(window, "Export the view", str(default_export_path(window.cube, "view.png")),
-                                          IMAGE_FILTERS)
+    path, chosen = QFileDialog.getSaveFileName(window, "Export the view", str(default_export_path(window.cube, "view.png")),
+                                               IMAGE_FILTERS)
     if path:
         try:
-            export_view(window.image_view, window.cube, path)
+            export_view(window.image_view, window.cube, path, axes=chosen == AXES_FILTER)
         except MirabelleError as exc:
             show_error(window, exc, "Export failed")
 
