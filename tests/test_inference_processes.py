@@ -66,3 +66,16 @@ def test_a_worker_killed_mid_run_is_one_sentence_and_the_next_run_works(syntheti
             list(run)
     again, _ = _maps(synthetic_cube_path, model, True)
     np.testing.assert_array_equal(again.velocity, whole.velocity)
+
+
+def test_where_processes_cannot_start_the_run_uses_threads(synthetic_cube_path, model, monkeypatch):
+    whole, _ = _maps(synthetic_cube_path, model, False)
+    process_pool.shutdown()
+
+    def refuse(*args, **kwargs):  # what spawn raises under a __main__ without the __name__ guard
+        raise RuntimeError("An attempt has been made to start a new process before ... bootstrapping phase.")
+
+    monkeypatch.setattr(process_pool.ProcessPoolExecutor, "submit", refuse)
+    assert process_pool.tile_pool(2) is None
+    in_threads, _ = _maps(synthetic_cube_path, model, True)
+    np.testing.assert_array_equal(in_threads.velocity, whole.velocity)

@@ -36,8 +36,9 @@ def _lower_priority() -> None:
         pass
 
 
-def tile_pool(workers: int) -> ProcessPoolExecutor:
-    """The shared pool of ``workers`` processes (made on first use, or anew after a crash)."""
+def tile_pool(workers: int) -> ProcessPoolExecutor | None:
+    """The shared pool of ``workers`` processes, started (on first use, or anew after a crash),
+    with the task modules imported; None where processes cannot be started here."""
     global _pool, _pool_workers
     with _pool_lock:
         if _pool is not None and (_pool_workers != workers or getattr(_pool, "_broken", False)):
@@ -45,17 +46,16 @@ def tile_pool(workers: int) -> ProcessPoolExecutor:
             _pool = None
         if _pool is None:
             # spawn, not fork: the parent holds Qt, HDF5 and onnxruntime threads a fork would copy mid-state
-            _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_lower_priority)
-            _pool_workers = workers
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_lower_priority)
+            try:
+                for _ in range(workers):  # starts the processes now
+                    pool.submit(_import_task_modules)
+            except RuntimeError:  # a __main__ without the `if __name__ == "__main__"` guard spawn needs
+                pool.shutdown(wait=False, cancel_futures=True)
+                return None
+            _pool, _pool_workers = pool, workers
         return _pool
-
-
-def warm(workers: int) -> None:
-    """Start the pool's processes and their imports now, so the first run does not wait for them."""
-    pool = tile_pool(workers)
-    for _ in range(workers):
-        pool.submit(_import_task_modules)
 
 
 def _import_task_modules() -> None:

@@ -285,11 +285,13 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
 
     # Tiles are read here (threads) or by the worker processes, in order; results are written
     # and yielded in reading order, so the maps hold only whole tiles at every yield.
-    if processes and len(cube.tile_slices(tile)) > 1:  # one tile is done here before a worker could start
+    worker_processes = None
+    if processes and len(cube.tile_slices(tile)) > 1:  # one tile is done here before a worker starts
         from mirabelle.inference import process_pool
 
-        executor, jobs = nullcontext(process_pool.tile_pool(workers)), process_pool.tile_jobs(cube, model, options,
-                                                                                               tile)
+        worker_processes = process_pool.tile_pool(workers)  # None where processes cannot start: threads then
+    if worker_processes is not None:
+        executor, jobs = nullcontext(worker_processes), process_pool.tile_jobs(cube, model, options, tile)
         result_of = partial(process_pool.tile_output, cube_path=cube.path)
     else:  # numpy and onnxruntime release the GIL
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirabelle-inference")

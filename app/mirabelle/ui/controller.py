@@ -286,7 +286,7 @@ class SessionController(QObject):
             if len(session.cube.tile_slices()) > 1:  # a run of one tile stays in this process
                 from mirabelle.inference import process_pool, runner
 
-                process_pool.warm(runner.default_workers())
+                process_pool.tile_pool(runner.default_workers())
 
         if session is not None:
             run_function(load)
