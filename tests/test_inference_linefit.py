@@ -81,3 +81,23 @@ def test_double_score_separates_the_synthetic_doubles(synthetic_cube_path):
     assert auc > 0.9
     assert ((score >= 0) & (score <= 1))[truth.valid].all()
     assert np.median(singles) < 0.5 < np.median(doubles)
+
+
+def test_template_blocks_built_on_demand_in_any_order_equal_one_whole_build():
+    from mirabelle.inference.templates import ChannelProfiles
+
+    first, second = ChannelProfiles((0.5, 0.52), 1.5, 40), ChannelProfiles((0.5, 0.52), 1.5, 40)
+    block = first.r_stride * first.row_length
+    blocks = first.flat.size // block
+    first._build(np.arange(blocks) * block)  # every block at once
+    rng = np.random.default_rng(3)
+    for _ in range(20):  # a few blocks at a time, as tiles need them
+        second._build(rng.integers(0, blocks, 5) * block + rng.integers(0, block, 5))
+    built = np.flatnonzero(second._built)
+    assert 0 < built.size < blocks and np.all(first._built)
+    for b in built:
+        assert np.array_equal(second.flat[b * block:(b + 1) * block], first.flat[b * block:(b + 1) * block])
+    assert not second.flat[np.flatnonzero(~second._built)[0] * block:][:block].any()  # unread: not built
+    # the gathered templates are the built values
+    k0, row = first.locate(np.array([10.3]), np.array([0.4]), np.array([0.51]))
+    assert np.array_equal(second.gather(row, np.array([-5]), 11), first.gather(row, np.array([-5]), 11))

@@ -12,6 +12,8 @@ less than 0.5 % of the peak. Rows are built with :func:`mirabelle.lines.fast.fas
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -56,15 +58,37 @@ class ChannelProfiles:
         self.row_length = 2 * self.half_width + 1
         phases = (np.arange(-1, N_PHASE + 1)) / N_PHASE  # padded: -1/N .. 1
         ratios = np.arange(-1, self.n_r + 1) * R_STEP  # padded; the profile is even in r
-        j = np.arange(-self.half_width, self.half_width + 1)
         self.r_stride = phases.size
         self.d_stride = ratios.size * phases.size
         # In channel units: axis j, centre φ, sinc FWHM 1/d, sigma r/d; rows (d, r), lines φ.
-        d = np.repeat(self.d_values, ratios.size)
-        r = np.tile(np.abs(ratios), self.n_d)
-        rows = fast_sincgauss(j.astype(float), np.broadcast_to(phases, (d.size, phases.size)),
-                              1.0 / d, (r / d)[:, None])
-        self.flat = np.ascontiguousarray(rows, dtype=np.float32).ravel()
+        # Blocks (d, r) are built when a line first reads them: a run needs the ratios its
+        # broadenings reach, and the workers build them instead of the run's start.
+        self._j = np.arange(-self.half_width, self.half_width + 1, dtype=float)
+        self._phases = phases
+        self._block_d = np.repeat(self.d_values, ratios.size)
+        self._block_r = np.tile(np.abs(ratios), self.n_d)
+        self._built = np.zeros(self._block_d.size, bool)
+        self._lock = threading.Lock()
+        self.flat = np.zeros(self.n_d * self.d_stride * self.row_length, np.float32)
+
+    def _build(self, flat_index: np.ndarray) -> None:
+        """Fill the (d, r) blocks holding the table values ``flat_index`` that are not built yet."""
+        needed = np.zeros(self._built.size, bool)
+        needed[flat_index.ravel() // (self.r_stride * self.row_length)] = True
+        needed &= ~self._built
+        if not needed.any():
+            return
+        with self._lock:
+            blocks = np.flatnonzero(needed & ~self._built)
+            if blocks.size == 0:
+                return
+            d, r = self._block_d[blocks], self._block_r[blocks]
+            rows = fast_sincgauss(self._j, np.broadcast_to(self._phases, (blocks.size, self._phases.size)),
+                                  1.0 / d, (r / d)[:, None]).astype(np.float32)
+            size = self.r_stride * self.row_length
+            for block, values in zip(blocks, rows.reshape(blocks.size, size)):
+                self.flat[block * size:(block + 1) * size] = values
+            self._built[blocks] = True
 
     def locate(self, centre_channel: np.ndarray, ratio: np.ndarray, d: np.ndarray):
         """Reference channel and table row of lines.
@@ -116,5 +140,6 @@ class ChannelProfiles:
         """
         first = np.clip(first, -self.half_width, self.half_width - length + 1)
         start = (row + shift * self.row_length) + first
+        self._build(start)
         # Whole rows of a sliding-window view: one contiguous copy per template.
         return sliding_window_view(self.flat, length)[start]
