@@ -7,8 +7,10 @@
 Without ``--path`` a calibrated synthetic cube (default 2048 × 2064, the full SITELLE frame)
 is written to a temporary folder by a child process (so its memory does not count) and
 deleted afterwards unless ``--keep``; with ``--model`` (repeatable; ``all`` = every shipped
-model) one cube per model, at the centre of the model's resolving-power range, and a summary
-row per model at the end. Then, in this process:
+model) one cube per model, at the centre of the model's resolving-power range, each model
+measured in its own child process (a fresh start, as ``mirabelle predict``, and its own peak
+RSS), and a summary row per model at the end with the 1-minute load average of the machine
+when it finished. Then, in the process of the model:
 
 1. the bare read: every tile of the model's band read through ``Cube.iter_tiles`` (h5py),
    nothing else, in spectra/s;
@@ -18,13 +20,15 @@ row per model at the end. Then, in this process:
    shared machine;
 4. peak RSS of this process (``resource.getrusage``), MB.
 
-Targets (issue 6): ≥ 35,000 spectra/s end to end and ≤ 2 GB peak on 2048 × 2064.
+Targets (issues 6, 10): ≥ 35,000 spectra/s end to end at every resolution and ≤ 2 GB peak.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
+import os
 import pstats
 import resource
 import shutil
@@ -65,19 +69,43 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="onnxruntime threads (default: all cores)")
     parser.add_argument("--workers", type=int, default=None, help="tiles processed in parallel (default: runner's)")
     parser.add_argument("--profile", action="store_true", help="print the 20 most expensive functions")
+    parser.add_argument("--row-json", type=Path, help=argparse.SUPPRESS)  # a child's figures, for its parent
     args = parser.parse_args(argv)
     from mirabelle.inference.model import available_models
 
     names = args.model or [None]
     if "all" in names:
         names = [card["name"] for card in sorted(available_models(), key=lambda c: c["resolution_range"][0])]
-    rows = [_measure(args, name) for name in names]
-    if len(rows) > 1:
-        print(f"\n{'model':12s} {'R':>6s} {'channels':>8s} {'spectra/s':>10s} {'per CPU-s':>10s} {'peak MB':>8s}")
-        for row in rows:
-            print(f"{row['model']:12s} {row['resolution']:6.0f} {row['channels']:8d} {row['rate']:10,.0f} "
-                  f"{row['cpu_rate']:10,.0f} {row['peak_mb']:8.0f}")
+    if len(names) == 1:
+        row = _measure(args, names[0])
+        if args.row_json:
+            args.row_json.write_text(json.dumps(row))
+        return 0
+    rows = [_measure_in_child(argv if argv is not None else sys.argv[1:], name) for name in names]
+    print(f"\n{'model':12s} {'R':>6s} {'channels':>8s} {'spectra/s':>10s} {'per CPU-s':>10s} {'peak MB':>8s} "
+          f"{'load':>5s}")
+    for row in rows:
+        print(f"{row['model']:12s} {row['resolution']:6.0f} {row['channels']:8d} {row['rate']:10,.0f} "
+              f"{row['cpu_rate']:10,.0f} {row['peak_mb']:8.0f} {row['load']:5.1f}")
     return 0
+
+
+def _measure_in_child(argv: list[str], model_name: str) -> dict:
+    """:func:`_measure` of one model in a fresh process (its own start-up and peak RSS)."""
+    kept = []
+    skip = False
+    for arg in argv:  # the same options without the model list
+        if skip:
+            skip = False
+        elif arg == "--model":
+            skip = True
+        elif not arg.startswith("--model="):
+            kept.append(arg)
+    with tempfile.TemporaryDirectory(prefix="mirabelle-throughput-row-") as folder:
+        row_path = Path(folder) / "row.json"
+        subprocess.run([sys.executable, __file__, *kept, "--model", model_name, "--row-json", str(row_path)],
+                       check=True)
+        return json.loads(row_path.read_text())
 
 
 def _measure(args, model_name) -> dict:
@@ -129,7 +157,7 @@ def _measure(args, model_name) -> dict:
               f"(the machine is shared: wall-clock rates depend on its load)")
         print(f"maps complete: {result.maps.complete}, valid priors: {int(result.maps.valid_mask().sum()):,}")
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS:   {peak_mb:8.0f} MB")
+        print(f"peak RSS:   {peak_mb:8.0f} MB, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"targets: >= 35,000 spectra/s {'met' if rate >= 35000 else 'NOT met'}, "
               f"<= 2048 MB {'met' if peak_mb <= 2048 else 'NOT met'}")
         if profiler:
@@ -138,7 +166,7 @@ def _measure(args, model_name) -> dict:
         if folder is not None and not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
     return {"model": model.name, "resolution": resolution_at_centre, "channels": channels.stop - channels.start,
-            "rate": rate, "cpu_rate": spectra / cpu_s, "peak_mb": peak_mb}
+            "rate": rate, "cpu_rate": spectra / cpu_s, "peak_mb": peak_mb, "load": os.getloadavg()[0]}
 
 
 if __name__ == "__main__":
