@@ -17,7 +17,7 @@ def test_close_resets_colour_bar_histogram_status_flags_spectrum_and_ratios(qtbo
                                                                              tmp_path):
     window = make_window()
     view, status, panel, flags = window.image_view, window.status, window.spectrum_panel, window.flag_panel
-    assert not view.colorbar.isVisible() and not view.histogram.isVisible()  # the empty window
+    empty_window = tuple(view.colorbar.levels()), tuple(view.histogram.getLevels())
     open_and_wait(qtbot, window, cube_path)
     window.flag_layer.flags.paint_disk(10, 10, 3)  # saved on close, restored on the next open
     window.close_document()
@@ -30,14 +30,14 @@ def test_close_resets_colour_bar_histogram_status_flags_spectrum_and_ratios(qtbo
     with qtbot.waitSignal(window.pixel_data_shown, timeout=10000):
         window.state.selected_pixel = (10, 10)
     window.viewer.refresh_maps()
-    assert view.colorbar.isVisible() and view.histogram.isVisible()
+    assert tuple(view.colorbar.levels()) != empty_window[0] and tuple(view.histogram.getLevels()) != empty_window[1]
     assert status.model_label.text() and "v " in status.readout_label.text()
     assert len(window.viewer.ratios.scatter.data) > 0
     assert panel.unit_label.text != ""
 
     window.close_document()
 
-    assert not view.colorbar.isVisible() and not view.histogram.isVisible()
+    assert (tuple(view.colorbar.levels()), tuple(view.histogram.getLevels())) == empty_window  # no old levels
     assert _empty(view.histogram.plot)
     assert status.readout_label.text() == NO_CUBE_TEXT and status.model_label.text() == ""
     assert not status.progress_bar.isVisible()

@@ -101,14 +101,13 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.colorbar.setImageItem(self.overlay_item)
         self.colorbar.axis.enableAutoSIPrefix(False)  # dex, km/s: no "(x0.001)" rescaling of the label
         self.addItem(self.colorbar, row=0, col=1)
-        self.colorbar.setVisible(False)  # shown with the first deep image (_update_overlay_visibility)
+        self.colorbar.setVisible(state.overlay_map is not None)  # as _update_overlay_visibility: no re-layout later
 
         self.histogram = display.histogram_lut_item()
         self.histogram.gradient.setColorMap(display.colormap(state.colormap))
         self.histogram.gradient.showTicks(False)
         self.histogram.gradient.setEnabled(False)
         self.histogram.setMaximumWidth(110)
-        self.histogram.setVisible(False)  # no image, no histogram (set_deep_image)
         self.addItem(self.histogram, row=0, col=2)
 
         self._deep: np.ndarray | None = None
@@ -175,11 +174,13 @@ class ImageView(pg.GraphicsLayoutWidget):
     def set_deep_image(self, image: np.ndarray | None) -> None:
         """Show ``image`` ([x, y]); levels follow the state's limits mode."""
         self._deep = None if image is None else np.asarray(image, dtype=np.float32)
-        self.histogram.setVisible(self._deep is not None)
-        if self._deep is None:
+        if self._deep is None:  # no cube: the bars go back to the empty window's 0..1
             self.image_item.clear()
             self.histogram.plot.setData([], [])
-            self._update_overlay_visibility()
+            with QSignalBlocker(self.histogram), QSignalBlocker(self.colorbar):
+                self.histogram.setHistogramRange(0.0, 1.0)
+                self.histogram.setLevels(0.0, 1.0)
+                self.colorbar.setLevels((0.0, 1.0))
             return
         self.image_item.setImage(self._deep, autoLevels=False)
         centres, counts = display.histogram(self._deep)
@@ -189,7 +190,6 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._apply_levels()
         self.view_box.autoRange(padding=0.01)
         self._on_model_selected_pixel(self.state.selected_pixel)
-        self._update_overlay_visibility()
 
     def _on_model_limits_mode(self, mode: str) -> None:
         if self._deep is None:
@@ -262,9 +262,9 @@ class ImageView(pg.GraphicsLayoutWidget):
         has = self.state.overlay_map is not None and self._overlay_data is not None \
             and self._overlay_name == self.state.overlay_map
         self.overlay_item.setVisible(bool(has and self.state.overlay_visible))
-        # the colour bar shows with the deep image as soon as a map is chosen, so no re-layout
-        # (a full repaint) happens when the first tile of that map arrives; no cube, no bar
-        self.colorbar.setVisible(self.state.overlay_map is not None and self._deep is not None)
+        # the colour bar shows as soon as a map is chosen, so no re-layout (a full repaint)
+        # happens when the first tile of that map arrives
+        self.colorbar.setVisible(self.state.overlay_map is not None)
         if self.state.overlay_map is not None and self._overlay_label != self.state.overlay_map:
             self.colorbar.getAxis("right").setLabel(MAP_LABELS.get(self.state.overlay_map, self.state.overlay_map))
             self._overlay_label = self.state.overlay_map

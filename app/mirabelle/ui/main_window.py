@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from mirabelle.errors import MirabelleError
-from mirabelle.ui import readout, settings
+from mirabelle.ui import readout, settings, window_layout
 from mirabelle.ui.controller import SessionController
 from mirabelle.ui.controls import DisplayControls
 from mirabelle.ui.errors import report_exception, show_error
@@ -67,28 +67,14 @@ class MainWindow(QMainWindow):
 
         self.image_view = ImageView(self.state)
         self.controls = DisplayControls(self.state)
-        self.side_tabs = QTabWidget()
-        self.side_tabs.addTab(self.controls, "Display")
+        self.display_dock = window_layout.add_tool_dock(self, "Display", self.controls)
         self.flag_layer = FlagLayer(self.image_view.view_box, self.state, parent=self)
         self.flag_panel = FlagPanel(self.flag_layer)
-        self.side_tabs.addTab(self.flag_panel, "Flags")
+        self.flags_dock = window_layout.add_tool_dock(self, "Flags", self.flag_panel)
         self.addActions(self.flag_panel.actions)  # B, P, E, [, ], undo/redo work from any tab
-        self.side_tabs.setMinimumWidth(240)
         self.spectrum_panel = SpectrumPanel(self.state)
-
-        self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.top_splitter.addWidget(self.image_view)
-        self.top_splitter.addWidget(self.side_tabs)
-        self.top_splitter.setStretchFactor(0, 1)
-        self.top_splitter.setStretchFactor(1, 0)
-        self.main_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.main_splitter.addWidget(self.top_splitter)
-        self.main_splitter.addWidget(self.spectrum_panel)
-        self.main_splitter.setStretchFactor(0, 3)
-        self.main_splitter.setStretchFactor(1, 2)
+        self.main_splitter = window_layout.central_splitter(self.image_view, self.spectrum_panel)
         self.setCentralWidget(self.main_splitter)
-        self.top_splitter.setSizes([900, 300])
-        self.main_splitter.setSizes([560, 340])
 
         self.status = WindowStatus(self.statusBar())
         self.status.cancel_button.clicked.connect(self.cancel_inference)
@@ -118,6 +104,7 @@ class MainWindow(QMainWindow):
         self.state.overlay_map_changed.connect(lambda _: self._redraw_maps())
         self.state.flag_hint_visible_changed.connect(lambda _: self._redraw_maps())
         self.viewer = ViewerTools(self)  # channels, regions, PV, line maps and ratios, DS9 habits, SAMP
+        window_layout.finish_layout(self)
 
         self.resize(1400, 900)
         if restore_settings:
@@ -364,15 +351,13 @@ class MainWindow(QMainWindow):
         state = settings.window_state("main")
         if state is not None:
             self.restoreState(state)
-        for key, splitter in (("main", self.main_splitter), ("top", self.top_splitter)):
-            sizes = settings.splitter_sizes(key)
-            if sizes and len(sizes) == splitter.count():
-                splitter.setSizes(sizes)
+        sizes = settings.splitter_sizes("main")
+        if sizes and len(sizes) == self.main_splitter.count():
+            self.main_splitter.setSizes(sizes)
 
     def save_settings(self) -> None:
         settings.save_window("main", self.saveGeometry(), self.saveState())
         settings.save_splitter("main", self.main_splitter.sizes())
-        settings.save_splitter("top", self.top_splitter.sizes())
         settings.save_display(self.state)
 
     def shutdown(self) -> None:

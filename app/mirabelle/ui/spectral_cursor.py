@@ -29,7 +29,8 @@ class SpectralCursor(QObject):
         self.channel = 0
         self.line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen(CURSOR_RGB, width=2),
                                     hoverPen=pg.mkPen(CURSOR_RGB, width=4),
-                                    label="", labelOpts={"position": 0.95, "color": CURSOR_RGB})
+                                    label="", labelOpts={"position": 0.02, "color": CURSOR_RGB,
+                                                               "anchors": [(0, 1), (0, 1)]})
         self.line.setZValue(50)
         self.line.setVisible(False)
         plot.addItem(self.line, ignoreBounds=True)

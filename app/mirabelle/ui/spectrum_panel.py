@@ -86,7 +86,7 @@ class SpectrumPanel(QWidget):
         self.graphics.ci.layout.setRowStretchFactor(1, 4)
         self.graphics.ci.layout.setRowStretchFactor(2, 1)
         self.residual_plot.setXLink(self.plot)
-        self.residual_plot.setMaximumHeight(120)
+        self.residual_plot.setMaximumHeight(90)  # the flux plot keeps most of a short panel
         for plot in (self.plot, self.residual_plot):
             plot.showGrid(x=True, y=True, alpha=0.15)
             put_axes_behind(plot)
@@ -123,6 +123,8 @@ class SpectrumPanel(QWidget):
 
         self.title_label = QLabel("Click a pixel to see its spectrum.")
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # cut rather than widen the window: the info box repeats the pixel and its RA/Dec
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.unit_combo = QComboBox()
         for unit in SPECTRUM_UNITS:
             self.unit_combo.addItem(UNIT_CHOICES[unit], unit)
@@ -153,7 +155,8 @@ class SpectrumPanel(QWidget):
         self.info_label.setTextFormat(Qt.TextFormat.RichText)
         self.info_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.info_label.setMinimumWidth(210)
+        self.info_label.setFixedWidth(230)  # a refinement's line wraps instead of narrowing the plot
+        self.info_label.setWordWrap(True)
         self.info_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         body = QHBoxLayout()
         body.addWidget(self.graphics, 1)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QSizePolicy, QStatusBar
 
 from mirabelle.ui.readout import format_duration
 
 NO_CUBE_TEXT = "Open a SITELLE cube: File ▸ Open, or drop it here."
+PROGRESS_FORMAT = "{what} {percent:.0f}\u00a0%"
+"""The progress bar's text; the no-break space keeps "%" beside its number."""
 
 
 class WindowStatus:
@@ -20,11 +22,16 @@ class WindowStatus:
         self.bar = bar
         self.readout_label = QLabel(NO_CUBE_TEXT)
         self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a long readout is cut at the window's edge instead of squeezing the progress into two lines
+        self.readout_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.readout_label, 1)
         self.progress_label = QLabel()
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(200)
+        metrics = self.progress_bar.fontMetrics()
+        widest = max(metrics.horizontalAdvance(PROGRESS_FORMAT.format(what=what, percent=100))
+                     for what in ("Deep image", "Kinematics"))
+        self.progress_bar.setFixedWidth(widest + 40)  # room for the text and the style's frame
         self.progress_bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the kinematics inference (Shift+Esc); finished tiles stay")
@@ -40,7 +47,7 @@ class WindowStatus:
     def show_progress(self, what: str, fraction: float, eta_s: float, cancellable: bool = False) -> None:
         """Show ``what`` at ``fraction`` (0..1) with its ETA (s, NaN: unknown)."""
         self.progress_bar.setValue(int(round(1000 * min(max(fraction, 0.0), 1.0))))
-        self.progress_bar.setFormat(f"{what} {100 * fraction:.0f} %")
+        self.progress_bar.setFormat(PROGRESS_FORMAT.format(what=what, percent=100 * fraction))
         eta = "" if not math.isfinite(eta_s) else f"ETA {format_duration(eta_s)}"
         self.progress_label.setText(eta)
         self.progress_label.setVisible(bool(eta))

@@ -24,11 +24,8 @@ from mirabelle.ui.ratio_scatter import RatioScatter
 from mirabelle.ui.region_tool import SHAPES, RegionTool
 from mirabelle.ui.spectral_cursor import SpectralCursor
 from mirabelle.ui.spectrum_format import to_unit
+from mirabelle.ui.window_layout import add_tool_dock
 from mirabelle.ui.view_export import default_export_path
-
-
-RIGHT_DOCK_WIDTH = 440
-"""Initial width (pixels) of the Regions / PV / Line ratios docks: the image keeps most of the window."""
 
 
 def _dock(window, title: str, widget: QWidget, area) -> QDockWidget:
@@ -76,18 +73,14 @@ class ViewerTools(QObject):
         deep.clicked.connect(self.channels.show_deep_image)
         row.addWidget(deep, 0, 1)
         self.channel_dock = _dock(window, "Channels", channel_row, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.region_dock = _dock(window, "Regions", self._region_panel(), Qt.DockWidgetArea.RightDockWidgetArea)
-        self.pv_dock = _dock(window, "PV slice", self.pv, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.ratio_dock = _dock(window, "Line ratios", self.ratios, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.moment_dock = _dock(window, "Line maps", self.moments, Qt.DockWidgetArea.RightDockWidgetArea)
-        window.tabifyDockWidget(self.region_dock, self.pv_dock)
-        window.tabifyDockWidget(self.pv_dock, self.ratio_dock)
-        window.tabifyDockWidget(self.ratio_dock, self.moment_dock)
-        self.region_dock.raise_()
+        # tabs of the window's tool column, after Display and Flags (window_layout)
+        self.region_dock = add_tool_dock(window, "Regions", self._region_panel())
+        self.pv_dock = add_tool_dock(window, "PV slice", self.pv)
+        self.ratio_dock = add_tool_dock(window, "Line ratios", self.ratios)
+        self.moment_dock = add_tool_dock(window, "Line maps", self.moments)
         # the brushed selection is drawn on the image only while the diagram is in view
         self.ratio_dock.visibilityChanged.connect(self.ratios.overlay.setVisible)
         self.ratios.overlay.setVisible(False)
-        window.resizeDocks([self.region_dock], [RIGHT_DOCK_WIDTH], Qt.Orientation.Horizontal)
         self._build_menu()
         window.cube_opened.connect(self._on_cube_opened)
         window.inference_finished.connect(lambda _complete: self.refresh_maps())
