@@ -50,3 +50,20 @@ def test_a_model_that_ignores_its_input_gives_zero_weights(tmp_path):
     axis, values = _spectrum()
     _, weights = saliency(model, axis, values)
     assert not weights.any()
+
+
+def test_points_follow_the_systemic_velocity_the_network_saw(sensitive_model):
+    """A galaxy at +3000 km/s: the input channel the velocity hangs on is drawn where the
+    spectrum was read for it (observed, redshifted), and the weights are those of the spectrum
+    shifted into the systemic frame, as the maps' network saw it."""
+    from mirabelle.lines import doppler_factor
+
+    vsys = 3000.0
+    factor = float(doppler_factor(vsys))
+    axis, values = _spectrum()
+    observed_axis = axis * factor  # the same spectrum, every line moved by vsys
+    rest_points, rest_weights = saliency(sensitive_model, axis, values)
+    points, weights = saliency(sensitive_model, observed_axis, values, vsys_kms=vsys)
+    assert points[np.argmax(weights)] == pytest.approx((START + STEP * 201) * factor)
+    np.testing.assert_allclose(points, rest_points * factor)
+    np.testing.assert_allclose(weights, rest_weights, atol=1e-4)

@@ -1,6 +1,7 @@
 """Saliency of one spectrum as in Rhea et al. (2020): perturb one input channel at a time.
 
-The prepared spectrum (model input, line peak normalised to 1) is copied L times, copy i
+The prepared spectrum (model input, line peak normalised to 1, seen from the systemic velocity
+and with the OH sky fitted as the maps' network saw it) is copied L times, copy i
 has channel i raised by ``PERTURBATION``, and the batch of L + 1 rows goes through the
 network in one call. The weight of channel i is the change of the outputs, each measured
 in units of the model's own 1-sigma uncertainty at this spectrum:
@@ -13,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from mirabelle.inference.model import KinematicsModel
+from mirabelle.inference.network import unit_sky
 from mirabelle.inference.preprocess import prepare
+from mirabelle.lines import doppler_factor
 
 PERTURBATION = 0.05
 """Added to one normalised input channel (the line peak is 1)."""
@@ -21,7 +24,8 @@ DRAW_THRESHOLD = 0.25
 """Weights below this are not drawn (the paper's figure)."""
 
 
-def saliency(model: KinematicsModel, axis_cm1: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def saliency(model: KinematicsModel, axis_cm1: np.ndarray, values: np.ndarray, vsys_kms: float = 0.0,
+             fwhm_cm1: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel saliency of one spectrum.
 
     Parameters
@@ -31,17 +35,21 @@ def saliency(model: KinematicsModel, axis_cm1: np.ndarray, values: np.ndarray) -
         The spectrum's own wavenumber axis, cm⁻¹.
     values : ndarray (nchan,)
         The spectrum (NaN allowed).
+    vsys_kms, fwhm_cm1 : float
+        The systemic velocity the maps' network saw the spectrum from (km/s) and the pixel's
+        sinc FWHM (cm⁻¹, for models that fit the OH sky), as ``predict_kinematics`` takes them.
 
     Returns
     -------
     axis_points_cm1 : ndarray (M,)
-        Wavenumbers (cm⁻¹, the spectrum's frame) of the model input channels that fall on
-        the spectrum's axis.
+        Observed wavenumbers (cm⁻¹, the spectrum's frame) of the model input channels that
+        fall on the spectrum's axis.
     weights : ndarray (M,) float32
         Saliency 0..1 (all 0 when no channel changes the output).
     """
     axis = np.asarray(axis_cm1, dtype=np.float64)
-    prepared = prepare(np.asarray(values, dtype=np.float32)[None, :], axis, model.card)
+    sky, sky_index = unit_sky(model, axis, fwhm_cm1) or (None, None)
+    prepared = prepare(np.asarray(values, dtype=np.float32)[None, :], axis, model.card, vsys_kms, sky, sky_index)
     length = prepared.shape[1]
     batch = np.repeat(prepared, length + 1, axis=0)
     batch[np.arange(1, length + 1), np.arange(length)] += np.float32(PERTURBATION)
@@ -51,6 +59,6 @@ def saliency(model: KinematicsModel, axis_cm1: np.ndarray, values: np.ndarray) -
     change = np.hypot((out[1:, 0] - base[0]) / scale[0], (out[1:, 1] - base[1]) / scale[1])
     peak = change.max()
     weights = (change / peak if peak > 0 else np.zeros_like(change)).astype(np.float32)
-    points = model.axis_cm1
+    points = model.axis_cm1 * float(doppler_factor(vsys_kms))  # the input channels, observed
     inside = (points >= axis.min()) & (points <= axis.max())
     return points[inside], weights[inside]

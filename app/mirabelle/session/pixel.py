@@ -131,7 +131,7 @@ def compute_pixel(cube, x: int, y: int, model: KinematicsModel | None, solver, m
                                                                 amplitudes, continuum)
     if stale():
         return None
-    points, weights = saliency(model, axis, values)
+    points, weights = saliency(model, axis, values, options.vsys_kms, result.fwhm_cm1)
     result.saliency_axis_cm1 = np.asarray(points, dtype=float)
     result.saliency_weights = np.asarray(weights, dtype=float)
     return result
