@@ -172,11 +172,11 @@ def continuum_coefficients(y: np.ndarray, mode: str, mask=None, rows_with_nan=No
     if rows_with_nan is None:
         rows_with_nan = np.isnan(y).any(axis=1)
     good = ~rows_with_nan
-    # numpy's own sums (not BLAS, whose order depends on the batch): a row's result is its own
+    # row by row (not a BLAS matrix product, whose order depends on the batch): a row's result is its own
     if good.all():
-        return np.einsum("nl,kl->nk", y, weights).astype(np.float64)
+        return _row_dots(y, weights).astype(np.float64)
     if good.any():
-        coef[good] = np.einsum("nl,kl->nk", y[good], weights)
+        coef[good] = _row_dots(y[good], weights)
     bad = np.nonzero(rows_with_nan)[0]
     seg = y[bad][:, idx]
     fin = np.isfinite(seg)
@@ -213,10 +213,18 @@ def _baseline_operator(length: int, step_cm1: float, sigma_cm1: float) -> np.nda
 
 
 def _project(y: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``(y @ rows.T) @ rows`` with numpy's own loops: BLAS sums in an order that depends on its thread
-    count, and the runner's results must not depend on where they are computed (cluster workers
-    run BLAS on one thread). Both inner loops run along contiguous channels."""
-    return np.einsum("nk,kl->nl", np.einsum("nl,kl->nk", y, rows), rows)
+    """``(y @ rows.T) @ rows`` without BLAS matrix products, whose sums run in an order that depends
+    on the thread count and the batch, and the runner's results must not depend on where they are
+    computed (cluster workers run BLAS on one thread, tiles differ): one dot product per row and
+    basis vector (BLAS dots of fewer than 10,000 channels run on one thread), then numpy's own
+    loops along contiguous channels."""
+    return np.einsum("nk,kl->nl", _row_dots(y, rows), rows)
+
+
+def _row_dots(y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(N, k): the dot product of every row of ``y`` (N, L) with every row of ``rows`` (k, L), one
+    vector-vector product each (numpy's matmul makes those BLAS dots)."""
+    return np.matmul(y[:, None, None, :], rows[:, :, None])[..., 0, 0]
 
 
 def normalise(resampled: np.ndarray, mode: str = "median-max", mask=None,
