@@ -9,6 +9,8 @@ from test_ui_spectrum_panel import KINEMATICS, panel, show, spectrum  # noqa: F4
 from ui_support import make_window, messages, open_and_wait, tiny_cube_path, unexpected_errors  # noqa: F401
 
 from mirabelle.ui.status_bar import PROGRESS_FORMAT
+from mirabelle.ui import settings
+from mirabelle.ui.main_window import MainWindow
 from mirabelle.ui.window_layout import tool_docks
 
 
@@ -80,3 +82,24 @@ def test_a_refinement_does_not_narrow_the_plot(panel, spectrum, qtbot):
     QApplication.processEvents()
     assert "Refined" in panel.info_label.text()
     assert (panel.plot.getViewBox().width(), panel.plot.getViewBox().height()) == pytest.approx(before)
+
+
+def test_a_dock_state_saved_by_the_earlier_layout_is_not_restored(qtbot, make_window):
+    from PySide6.QtCore import Qt
+
+    window = make_window()
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, window.flags_dock)
+    settings.save_window("main", window.saveGeometry(), window.saveState())  # version 0: the earlier layout
+    again = MainWindow()
+    qtbot.addWidget(again)
+    try:
+        assert again.dockWidgetArea(again.flags_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+        window.save_settings()  # this layout's state is restored
+        third = MainWindow()
+        qtbot.addWidget(third)
+        try:
+            assert third.dockWidgetArea(third.flags_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+        finally:
+            third.shutdown()
+    finally:
+        again.shutdown()

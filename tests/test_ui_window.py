@@ -10,6 +10,7 @@ from PySide6.QtGui import QDropEvent
 from mirabelle.ui import errors as ui_errors
 from mirabelle.ui import settings
 from mirabelle.ui.main_window import MainWindow
+from mirabelle.ui.window_layout import STATE_VERSION
 from ui_support import (  # noqa: F401  (fixtures)
     cube_path, make_window, messages, open_and_wait, tiny_cube_path, unexpected_errors, write_tiny_cube,
 )
@@ -228,7 +229,7 @@ def test_window_geometry_and_inference_switch_persist(qtbot, make_window, cube_p
     assert settings.run_inference_on_open() is False
     window.save_settings()
     assert settings.window_geometry("main") == window.saveGeometry()
-    assert settings.window_state("main") == window.saveState()
+    assert settings.window_state("main") == window.saveState(STATE_VERSION)
     window2 = MainWindow()  # run_inference=None: from settings
     qtbot.addWidget(window2)
     try:

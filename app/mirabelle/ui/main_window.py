@@ -350,13 +350,13 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         state = settings.window_state("main")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, window_layout.STATE_VERSION)  # an older layout's state is ignored
         sizes = settings.splitter_sizes("main")
         if sizes and len(sizes) == self.main_splitter.count():
             self.main_splitter.setSizes(sizes)
 
     def save_settings(self) -> None:
-        settings.save_window("main", self.saveGeometry(), self.saveState())
+        settings.save_window("main", self.saveGeometry(), self.saveState(window_layout.STATE_VERSION))
         settings.save_splitter("main", self.main_splitter.sizes())
         settings.save_display(self.state)
 

@@ -18,6 +18,9 @@ TOOL_COLUMN_MIN_PX = 280
 IMAGE_SHARE, SPECTRUM_SHARE = 1, 1
 """How the centre's height is shared between the image and the spectrum as the window resizes."""
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
+STATE_VERSION = 1
+"""Version of the saved dock arrangement (QMainWindow.saveState): 1 is the single tool column;
+a state saved by the earlier layout (side panel + docks) is not restored."""
 
 
 def tool_docks(window: QMainWindow) -> list[QDockWidget]:
@@ -65,4 +68,4 @@ def finish_layout(window: QMainWindow) -> None:
     window.resizeDocks([docks[0]], [TOOL_COLUMN_PX], Qt.Orientation.Horizontal)
 
 
-__all__ = ["TOOL_COLUMN_PX", "add_tool_dock", "central_splitter", "finish_layout", "tool_docks"]
+__all__ = ["STATE_VERSION", "TOOL_COLUMN_PX", "add_tool_dock", "central_splitter", "finish_layout", "tool_docks"]
