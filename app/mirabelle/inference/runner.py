@@ -26,6 +26,7 @@ from functools import partial
 
 import numpy as np
 
+from mirabelle.cube.base import Cube
 from mirabelle.cube.tiling import Tile
 from mirabelle.inference.binning import bin_pixels, unbin_pixels
 from mirabelle.inference import maps as quality
@@ -236,7 +237,8 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         same lock sees whole tiles only).
     processes : bool
         Compute the tiles in ``workers`` worker processes (:mod:`.process_pool`) instead of
-        threads: the maps are the same, and a GUI thread beside the run never waits for the GIL.
+        threads where they see the same cube (:func:`process_pool_serves`): the maps are the
+        same, and a GUI thread beside the run never waits for the GIL.
 
     Yields
     ------
@@ -286,7 +288,7 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
     # Tiles are read here (threads) or by the worker processes, in order; results are written
     # and yielded in reading order, so the maps hold only whole tiles at every yield.
     worker_processes = None
-    if processes and len(cube.tile_slices(tile)) > 1:  # one tile is done here before a worker starts
+    if processes and process_pool_serves(cube, tile):
         from mirabelle.inference import process_pool
 
         worker_processes = process_pool.tile_pool(workers)  # None where processes cannot start: threads then
@@ -317,6 +319,13 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         finally:
             for future in pending:
                 future.cancel()
+
+
+def process_pool_serves(cube, tile=None) -> bool:
+    """Whether worker processes, which reopen the cube's file, see what ``cube`` holds (not a
+    wrapper such as a sky-subtracted cube), and it has more than the one tile done here before a
+    worker starts."""
+    return isinstance(cube, Cube) and len(cube.tile_slices(tile)) > 1
 
 
 def _thread_jobs(cube, model, options, tile, band, fwhm_map, solver):

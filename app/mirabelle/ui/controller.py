@@ -283,9 +283,9 @@ class SessionController(QObject):
                 session.model  # noqa: B018
             except MirabelleError:
                 pass  # said when a run or a click needs it
-            if len(session.cube.tile_slices()) > 1:  # a run of one tile stays in this process
-                from mirabelle.inference import process_pool, runner
+            from mirabelle.inference import process_pool, runner
 
+            if runner.process_pool_serves(session.cube):
                 process_pool.tile_pool(runner.default_workers())
 
         if session is not None:
