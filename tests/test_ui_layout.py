@@ -37,6 +37,10 @@ def test_the_window_fits_1100_by_650_with_a_pixel_shown(qtbot, make_window, tiny
                                                       "Line maps"]
     assert window.tabifiedDockWidgets(docks[0]) == docks[1:]  # one column of tabs
     assert docks[0].width() <= 0.35 * window.width()  # the image and the spectrum keep the rest
+    for dock in docks:  # no panel scrolls sideways
+        dock.raise_()
+        QApplication.processEvents()
+        assert not dock.widget().horizontalScrollBar().isVisible(), dock.windowTitle()
 
 
 @pytest.mark.parametrize("width, height", [(1100, 650), (1300, 800), (1600, 1000)])

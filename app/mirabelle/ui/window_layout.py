@@ -11,10 +11,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QSplitter, QTabWidget, QWidget
 
-TOOL_COLUMN_PX = 330
-"""Initial width of the tool column: the widest panel (Line ratios) without a scroll bar."""
-TOOL_COLUMN_MIN_PX = 280
-"""Narrowest tool column: the tab titles stay readable, wider panels scroll."""
+TOOL_COLUMN_PX = 360
+"""Initial width of the tool column."""
+TOOL_COLUMN_MIN_PX = 345
+"""Narrowest tool column: the widest panel (Line ratios, 328 px) and a vertical scroll bar, so no
+panel scrolls sideways; at 1100 px the centre keeps 730 px."""
 IMAGE_SHARE, SPECTRUM_SHARE = 1, 1
 """How the centre's height is shared between the image and the spectrum as the window resizes."""
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
