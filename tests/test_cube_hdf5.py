@@ -127,6 +127,25 @@ def test_deep_image_uses_stored_frame_or_sums_chunk_by_chunk_keeping_nan_pixels(
     assert len(fractions) > 1 and fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
 
 
+def test_the_stored_deep_frame_reads_alone_as_the_cube_gives_it_and_is_none_otherwise(tmp_path):
+    from mirabelle.cube.hdf5 import stored_deep_frame
+
+    stored, computed, broken = tmp_path / "stored.hdf5", tmp_path / "computed.hdf5", tmp_path / "broken.hdf5"
+    write_orb_cube(stored, nz=50, first=400, deep_frame=True)
+    write_orb_cube(computed, nz=50, first=400)
+    write_orb_cube(broken, nz=50, first=400, deep_frame=True)
+    with h5py.File(broken, "a") as f:  # a deep frame of another shape is ignored, as the cube ignores it
+        del f["deep_frame"]
+        f["deep_frame"] = np.ones((3, 3), np.float32)
+    with open_cube(stored) as cube:
+        expected = cube.deep_image()
+    preview = stored_deep_frame(stored)
+    assert preview.dtype == np.float32 and np.array_equal(preview, expected)
+    (tmp_path / "notes.txt").write_text("not a cube")
+    for path in (computed, broken, tmp_path / "notes.txt", tmp_path / "missing.hdf5"):
+        assert stored_deep_frame(path) is None
+
+
 def test_tiles_are_chunk_aligned_cover_every_pixel_once_and_restrict_to_a_band(tmp_path):
     path = tmp_path / "tiles.hdf5"
     real = write_orb_cube(path, nx=23, ny=17, nz=60, first=500, chunks=(4, 3, 20))

@@ -103,6 +103,9 @@ def test_launch_opens_command_line_file(qapp, cube_path, tmp_path, monkeypatch):
 
     def check_and_close():
         window = ui_app._windows[-1]
+        if window.cube is None:  # the cube opens after the window's first paint
+            QTimer.singleShot(20, check_and_close)
+            return
         seen.append((window.state.cube_path, window.image_view.deep_image is not None))
         window.close()
 

@@ -8,8 +8,10 @@ then starts a fresh process per run that goes through the real start-up (`mirabe
 it. Prints the median time at each milestone and the step since the previous one:
 
 python started, CLI parsed, Qt imported, pyqtgraph imported, UI modules imported, QApplication,
-window built, window first painted, cube opened (open_path returned), deep image set, deep image
-painted, cached maps shown.
+window built, window first painted, deep image set (the stored deep frame, shown before the cube
+is opened), deep image painted, cube opened (open_path returned), cached maps shown. Beside each
+wall time, the child's CPU seconds: on a machine other jobs load, the closer to what an idle one
+takes in wall time.
 
 ``--importtime`` also prints the slowest imports of the UI start (``python -X importtime``).
 Target (issue 11): deep image painted ≤ 2 s after launch.
@@ -143,7 +145,7 @@ def importtime(env: dict, top: int = 15) -> list[tuple[float, str]]:
 
 
 def report(label: str, runs: list[list]) -> None:
-    names = [mark[0] for mark in runs[0]]
+    names = list(dict.fromkeys(mark[0] for mark in runs[0]))  # a milestone seen twice counts once, the first
     print(f"\n{label}: median of {len(runs)} launches (wall s after spawn, step since previous; the "
           f"process's CPU s, which a loaded machine inflates less)")
     previous = 0.0

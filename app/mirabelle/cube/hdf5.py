@@ -116,6 +116,31 @@ def open_hdf5(path: Path):
                         f"({str(exc).splitlines()[0]})") from None
 
 
+def stored_deep_frame(path: str | Path) -> np.ndarray | None:
+    """The ``(nx, ny)`` float32 deep frame an ORB HDF5 cube stores, as its ``deep_image()`` gives it,
+    read with h5py alone (no parameter checked, no WCS, no astropy): a launch paints it while the
+    cube opens. None for any file that is not such a cube; opening it then says why."""
+    import h5py
+
+    path = Path(path)
+    try:
+        if not h5py.is_hdf5(path):
+            return None
+        file, _ = open_hdf5(path)
+    except (CubeError, OSError):
+        return None
+    try:
+        frame = _entry(file, "deep_frame", path)
+        if frame is None or getattr(frame, "shape", None) != tuple(_data_dataset(file, path).shape[:2]):
+            return None
+        image = np.asarray(frame[()].real, dtype=np.float32)
+        return image if np.isfinite(image).any() else None
+    except (CubeError, OSError, ValueError, TypeError):
+        return None
+    finally:
+        file.close()
+
+
 def _errno_text(text: str) -> str:
     """'errno = 38, error message = ...' of an HDF5 lock failure, or the first line."""
     import re

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from astropy.io import fits  # imported up front: the first autosave must not wait for it
 
 from mirabelle.atomic import clean_stale, create_exclusive, discard, temporary_path, write_atomic
 from mirabelle.errors import FlagsError
@@ -21,6 +20,10 @@ FLAGS_DIR_ENV = "MIRABELLE_FLAGS_DIR"
 
 def _fits_bytes(mask_xy: np.ndarray, wcs=None, extra: dict | None = None) -> bytes:
     import io
+
+    # On use, not at import: the window's first paint must not wait for astropy (opening a cube loads it
+    # anyway, for its WCS, so the first autosave does not wait for it either).
+    from astropy.io import fits
 
     header = fits.Header()
     if wcs is not None:
@@ -58,6 +61,8 @@ def load_mask(path: str | Path, expected_shape: tuple[int, int] | None = None) -
     Any non-zero, finite pixel is flagged. Raises FlagsError when the file is missing,
     not a 2-D FITS image, or (with ``expected_shape`` = (nx, ny)) of another shape.
     """
+    from astropy.io import fits
+
     path = Path(path)
     try:
         with fits.open(path, memmap=False) as hdul:

@@ -29,6 +29,10 @@ class FlagAutosave(QObject):
     def __init__(self, flags: FlagMask, path: str | Path, wcs=None, delay_ms: int = AUTOSAVE_DELAY_MS,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # astropy writes the mask: loaded now, as a cube gets its flags, so the first save does not wait
+        # ~0.4 s for it (not with the window either: that would delay the launch's first paint)
+        import astropy.io.fits  # noqa: F401
+
         self.flags = flags
         self.path = Path(path)
         self.wcs = wcs
