@@ -55,12 +55,17 @@ def test_the_labels_keep_their_pixel_rows_when_the_plot_is_short(panel, spectrum
 
 def test_the_refined_fit_is_in_the_legend_only_while_one_is_drawn(panel, spectrum, qtbot):
     axis, values, fwhm = spectrum
-    assert panel.legend.names() == ["Data", "Model (CNN prior)", "Saliency ≥ 0.25"]
+    assert panel.legend.names() == ["Data", "CNN prior", "Saliency ≥ 0.25"]
     show(panel, 1, 2, axis, values, KINEMATICS, None, fwhm)
     assert "Refined fit" not in panel.legend.names()
     with qtbot.waitSignal(panel.refined, timeout=30000):
         panel.refine_button.click()
     assert "Refined fit" in panel.legend.names()
+    panel.resize(720, 360)  # the legend wraps rather than run off the plot
+    _settle(panel, qtbot)
+    visible = panel.graphics.width()
+    for _sample, label in panel.legend.items:
+        assert label.sceneBoundingRect().right() <= visible, f"{label.text} cut"
     show(panel, 2, 2, axis, values, KINEMATICS, None, fwhm)  # another pixel: its fit is not drawn
     assert "Refined fit" not in panel.legend.names()
 

@@ -49,6 +49,7 @@ class RatioScatter(QWidget):
         self.temperature_spin.setToolTip("Electron temperature of the [SII] density of the selection (PyNeb)")
         self.temperature_spin.valueChanged.connect(lambda _t: self._describe_selection())
         self.density_label = QLabel("")
+        self.density_label.setWordWrap(True)  # a long density line wraps instead of widening the tool column
         row = QHBoxLayout()
         row.addWidget(QLabel("T_e"))
         row.addWidget(self.temperature_spin)

@@ -30,9 +30,9 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 class LegendRow(pg.LegendItem):
-    """A one-row legend above the plot, as small as its entries (the plot lists its named items
-    in it, the region tool its curves), after ``unit_label``: the flux unit and scale of both y
-    axes, above them where matplotlib writes its offset."""
+    """A one-row legend above the plot, as small as its entries (the plot lists its named items in
+    it, the region tool its curves; short names keep four of them in a 1100 px window), after
+    ``unit_label``: the flux unit and scale of both y axes, where matplotlib writes its offset."""
 
     def __init__(self, graphics: pg.GraphicsLayoutWidget, row: int, text_colour, axis_width_px: float) -> None:
         super().__init__(offset=None, labelTextColor=text_colour, colCount=6, verSpacing=-4)

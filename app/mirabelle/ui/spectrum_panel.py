@@ -105,7 +105,7 @@ class SpectrumPanel(QWidget):
 
         data_pen = pg.mkPen(foreground, width=1)
         self.data_curve = pg.PlotDataItem([], [], pen=data_pen, name="Data")
-        self.model_curve = pg.PlotDataItem([], [], pen=pg.mkPen(MODEL_RGB, width=2), name="Model (CNN prior)")
+        self.model_curve = pg.PlotDataItem([], [], pen=pg.mkPen(MODEL_RGB, width=2), name="CNN prior")
         self.refined_curve = pg.PlotDataItem([], [], pen=pg.mkPen(REFINED_RGB, width=2, style=Qt.PenStyle.DashLine),
                                              name="Refined fit")
         self.saliency_scatter = pg.ScatterPlotItem([], [], size=9, pen=pg.mkPen(foreground, width=0.5),
@@ -279,9 +279,14 @@ class SpectrumPanel(QWidget):
         self.title_label.setText(where)
 
     def reset_range(self) -> None:
-        """Frame the plot: the SN3 band (cm⁻¹, nm) or ± 1500 km/s around the prior (km/s)."""
+        """Frame the plot: the SN3 band (cm⁻¹, nm) or ± 1500 km/s around the prior (km/s); without
+        a pixel, that frame with fluxes 0..1 (no range left from a closed cube)."""
         data = self.pixel_data
         if data is None:
+            band = to_unit(1e7 / np.array(SN3_BAND_NM), self._unit) if self._unit != "kms" else \
+                np.array([-VELOCITY_HALF_WINDOW_KMS, VELOCITY_HALF_WINDOW_KMS])
+            self.plot.setRange(xRange=(float(band.min()), float(band.max())), yRange=(0.0, 1.0), padding=0)
+            self.residual_plot.setYRange(-1.0, 1.0, padding=0)
             return
         axis = np.asarray(data.axis_cm1, dtype=float)
         values = np.asarray(data.values, dtype=float)
