@@ -64,7 +64,7 @@ def save_scene_image(scene, path: str | Path, width: int | None = None) -> Path:
 def save_titled_plot(plot, widget, path: str | Path, title: str, width: int | None = None) -> Path:
     """Save the scene of ``widget`` (a GraphicsLayoutWidget) as :func:`save_scene_image` does, with
     ``title`` above ``plot`` in the file only: on screen the title stays out of the plot's room."""
-    plot.setTitle(title)
+    plot.setTitle(title, color=plot.getAxis("left").textPen().color())  # in the axes' ink, not pyqtgraph's grey
     for layout in (plot.layout, widget.ci.layout):  # the title's row is laid out now, not on the next event
         layout.activate()
     try:
