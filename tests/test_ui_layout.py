@@ -30,7 +30,16 @@ def test_the_window_fits_1100_by_650_with_a_pixel_shown(qtbot, make_window, tiny
     hint = window.minimumSizeHint()
     assert hint.width() <= 1100 and hint.height() <= 650, hint
     assert (window.width(), window.height()) == (1100, 650)
-    assert window.spectrum_panel.plot.getViewBox().height() >= 100  # was ~70 px
+    panel = window.spectrum_panel
+    assert panel.plot.getViewBox().height() >= 100  # was ~70 px
+    flux_label = panel.plot.getAxis("left").label.sceneBoundingRect()
+    residual_label = panel.residual_plot.getAxis("left").label.sceneBoundingRect()
+    assert not flux_label.intersects(residual_label)  # the y-axis titles no longer overlap
+    flux_box = panel.plot.sceneBoundingRect()
+    assert flux_box.top() <= flux_label.top() and flux_label.bottom() <= flux_box.bottom()
+    flux_view = panel.plot.getViewBox().sceneBoundingRect()
+    assert residual_label.top() >= flux_view.bottom() - 6  # at most half a tick text beside the flux plot
+    assert residual_label.bottom() <= panel.residual_plot.sceneBoundingRect().bottom()
     assert window.image_view.height() >= 200
     docks = tool_docks(window)
     assert [dock.windowTitle() for dock in docks] == ["Display", "Flags", "Regions", "PV slice", "Line ratios",

@@ -98,7 +98,7 @@ class SpectrumPanel(QWidget):
             fixed_scale_axis(plot.getAxis("left"))  # label_flux_axes writes one scale for both
         self.plot.getAxis("bottom").setStyle(showValues=False)
         self.plot.setLabel("left", "Flux")
-        self.residual_plot.setLabel("left", "Residual")
+        self.residual_plot.setLabel("left", "Residual", **{"font-size": "8pt"})  # fits its short axis
         self.zoom = SpectrumZoom(self.plot, self.residual_plot, self.reset_range)
         self.legend = self.plot.legend = LegendRow(self.graphics, 0, foreground, 62)  # regions add theirs
         self.unit_label = self.legend.unit_label
