@@ -1,9 +1,9 @@
 """Whole-cube accuracy on synthetic cubes that carry what real SITELLE cubes carry (issue 10).
 
-    python tests/bench/bench_real_cubes.py [--size N] [--cases a,b,...] [--keep DIR]
+    python tests/bench/bench_real_cubes.py [--size N] [--cases a,b,...] [--keep DIR] [--snr S]
 
-Each case is written by the project's synthetic writer (N × N pixels, default 100, Hα SNR
-20, seed 11) and run like ``mirabelle predict`` with NO option: the model chosen from the
+Each case is written by the project's synthetic writer (N × N pixels, default 100, median Hα SNR
+20 unless --snr, seed 11) and run like ``mirabelle predict`` with NO option: the model chosen from the
 cube's resolving power, the systemic velocity detected from the cube
 (``vsys_memory.choose_systemic_velocity``), the whole-cube runner (the "sky region" case
 subtracts the median of its sky-only box first, as ``predict --sky-region`` does). Printed per case: the
@@ -119,6 +119,8 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=100, help="pixels a side (default 100)")
     parser.add_argument("--cases", default=None, help="comma-separated case names (default all)")
     parser.add_argument("--keep", default=None, help="folder to keep the cubes in (default a temporary one)")
+    parser.add_argument("--snr", type=float, default=COMMON["snr"],
+                        help=f"median Hα SNR of the valid pixels (default {COMMON['snr']:g})")
     args = parser.parse_args(argv)
     os.environ.setdefault("MIRABELLE_CACHE_DIR", tempfile.mkdtemp(prefix="bench-real-cache-"))
     from mirabelle.synthetic import write_synthetic_cube
@@ -130,7 +132,7 @@ def main(argv=None) -> int:
           f"{'v bias':>7s} {'b rmse':>7s} {'AUC':>6s} {'spec/s':>7s}  target (v / b, >= 95 % valid)")
     results = {}
     for name in names:
-        options = {**COMMON, **CASES[name]}
+        options = {**COMMON, "snr": args.snr, **CASES[name]}
         path = folder / (name.replace(" ", "_").replace("/", "_").replace("(", "").replace(")", "") + ".hdf5")
         write_synthetic_cube(path, args.size, args.size, **options)
         out = results[name] = run_case(path, options.get("sky_only_box"))
