@@ -372,10 +372,8 @@ def _process(values, axis, fwhm, model, solver, options: RunOptions, known=None)
     velocity, broadening = kinematics[:, 0], kinematics[:, 1]
     sky = unit_sky(model, good_axis, fwhm[ok])
     if sky is not None:  # the line solve and its noise see the spectrum without the fitted OH sky
-        templates, sky_index = sky
-        fitted = templates[sky_index]
-        fitted *= sky_amplitudes(good_values, templates, sky_index).astype(np.float32)[:, None]
-        good_values = good_values - fitted
+        templates, sky_index = sky  # (K, nchan) and each spectrum's
+        good_values = good_values - templates[sky_index] * sky_amplitudes(good_values, *sky).astype(np.float32)[:, None]
     lines = solver.solve(good_values, start, step, fwhm[ok], velocity, broadening)
     ranges = model.card.get("ranges", {})
     flags = np.zeros(velocity.shape, np.uint8)
