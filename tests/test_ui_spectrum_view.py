@@ -124,7 +124,8 @@ def test_a_locked_zoom_stays_on_the_next_pixel(panel, spectrum, qtbot):
     assert panel.zoom.locked and panel.lock_button.isChecked()
     show(panel, 3, 4, axis, 2.0 * values, KINEMATICS, None, fwhm)
     assert panel.plot.viewRange() == [pytest.approx(zoomed[0]), pytest.approx(zoomed[1])]
-    panel.zoom.set_locked(False)
+    panel.zoom.lock_action.trigger()  # the menu's lock: off again
+    assert not panel.lock_button.isChecked()
     show(panel, 5, 6, axis, values, KINEMATICS, None, fwhm)
     assert panel.plot.viewRange() == [pytest.approx(framed[0]), pytest.approx(framed[1])]
     assert np.all(np.isfinite(panel.plot.viewRange()))

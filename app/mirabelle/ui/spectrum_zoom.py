@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
 
@@ -21,8 +21,6 @@ class SpectrumZoom(QObject):
     panel's toolbar shows the lock too.
     """
 
-    locked_changed = Signal(bool)
-
     def __init__(self, plot: pg.PlotItem, residual_plot: pg.PlotItem, reset: Callable[[], None]) -> None:
         super().__init__(plot)
         for each in (plot, residual_plot):
@@ -30,7 +28,6 @@ class SpectrumZoom(QObject):
             each.setMenuEnabled(enableMenu=False, enableViewBoxMenu=True)  # no FFT/log "Plot options"
         self.lock_action = QAction("Keep this zoom for the next pixels", self, checkable=True)
         self.lock_action.setToolTip("Keep the x and y range when another pixel is shown (compare one line)")
-        self.lock_action.toggled.connect(self.locked_changed)
         self.reset_action = QAction("Frame the pixel (reset zoom)", self)
         self.reset_action.triggered.connect(reset)
         for view in (plot.getViewBox(), residual_plot.getViewBox()):
@@ -43,9 +40,6 @@ class SpectrumZoom(QObject):
     @property
     def locked(self) -> bool:
         return self.lock_action.isChecked()
-
-    def set_locked(self, locked: bool) -> None:
-        self.lock_action.setChecked(bool(locked))
 
 
 __all__ = ["SpectrumZoom"]
