@@ -48,6 +48,7 @@ def test_close_resets_colour_bar_histogram_status_flags_spectrum_and_ratios(qtbo
     assert window.state.selected_pixel is None and panel.pixel_data is None
     assert _empty(panel.data_curve) and not any(line.isVisible() for line in panel.line_labels)
     assert panel.unit_label.text == ""  # no cube, no unit
+    assert panel.plot.viewRange()[1] == [0.0, 1.0]  # no flux range left from the closed cube
     assert len(window.viewer.ratios.scatter.data) == 0 and not window.viewer.ratios.brush.isVisible()
     assert window.viewer.pv.velocity_map is None and window.viewer.moments.velocity_map is None
     assert not view.overlay_item.isVisible()
