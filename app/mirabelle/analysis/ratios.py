@@ -10,7 +10,6 @@ the range PyNeb can invert (the low- and high-density limits).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -42,8 +41,24 @@ class DiagnosticMaps:
     temperature_k: float
 
 
-@lru_cache(maxsize=8)
+_DENSITY_TABLES: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+"""PyNeb's tables by temperature (K), each computed once (a user picks a few temperatures)."""
+
+
+def density_table_ready(temperature_k: float) -> bool:
+    """True when the density at ``temperature_k`` is a table lookup; the first one at each
+    temperature asks PyNeb (about 3 s of CPU with its import: the window does it in a worker)."""
+    return float(temperature_k) in _DENSITY_TABLES
+
+
 def _density_table(temperature_k: float) -> tuple[np.ndarray, np.ndarray]:
+    table = _DENSITY_TABLES.get(temperature_k)
+    if table is None:
+        table = _DENSITY_TABLES[temperature_k] = _pyneb_table(temperature_k)
+    return table
+
+
+def _pyneb_table(temperature_k: float) -> tuple[np.ndarray, np.ndarray]:
     """(ratios ascending, densities cm⁻³) from PyNeb's getTemDen on a grid of 6716/6731 ratios."""
     import warnings
 

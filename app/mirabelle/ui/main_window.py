@@ -170,10 +170,12 @@ class MainWindow(QMainWindow):
         return True
 
     def _after_open(self, cube: Any) -> None:
-        if cube is self.cube:
+        if cube is not self.cube:
+            return
+        if self.run_inference_on_open:  # the run loads the model, and starts worker processes only if
+            self.start_inference()       # it computes tiles: cached maps are not slowed by their start-up
+        else:
             self.controller.warm_up()
-            if self.run_inference_on_open:
-                self.start_inference()
 
     def close_document(self) -> None:
         """Save flags, stop the session's work and close the current cube (nothing asked)."""

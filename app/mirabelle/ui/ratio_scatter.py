@@ -14,7 +14,9 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
-from mirabelle.analysis.ratios import DEFAULT_TEMPERATURE_K, electron_density_cm3, select_in_ratio_box
+from mirabelle.analysis.ratios import (DEFAULT_TEMPERATURE_K, density_table_ready, electron_density_cm3,
+                                       select_in_ratio_box)
+from mirabelle.ui.tasks import run_function
 
 MAX_POINTS = 20000
 SELECTION_RGBA = (60, 255, 120, 190)
@@ -33,6 +35,7 @@ class RatioScatter(QWidget):
         self.nii = self.sii = None
         self.window_mask: np.ndarray | None = None
         self.selection: np.ndarray | None = None
+        self._tables_asked: set[float] = set()  # temperatures whose density table a worker computes
         self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "log [NII]6583/Hα (dex)")
@@ -87,7 +90,17 @@ class RatioScatter(QWidget):
             self.density_label.setText("no [SII] ratio in the selection")
             return
         median = float(np.median(ratio))
-        density = float(electron_density_cm3(median, self.temperature_spin.value()))
+        temperature = self.temperature_spin.value()
+        if not density_table_ready(temperature):  # PyNeb's first use: ~3 s of CPU, not on the GUI thread
+            self.density_label.setText(f"[SII] 6716/6731 = {median:.2f}: n_e …")
+            if temperature not in self._tables_asked:
+                self._tables_asked.add(temperature)
+                run_function(electron_density_cm3, 1.0, temperature,
+                             on_return=lambda _n: isValid(self) and self._describe_selection(),
+                             on_error=lambda exc: isValid(self) and self.density_label.setText(
+                                 f"no electron density: {exc}"))
+            return
+        density = float(electron_density_cm3(median, temperature))
         text = (f"[SII] 6716/6731 = {median:.2f}: n_e ≈ {density:.0f} cm⁻³" if np.isfinite(density)
                 else f"[SII] 6716/6731 = {median:.2f}: beyond the density limits")
         self.density_label.setText(text)
