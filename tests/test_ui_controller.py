@@ -167,3 +167,16 @@ def test_the_deep_image_comes_with_its_progress(qtbot, controller):
         controller.load_deep_image()
     assert image.args[0].shape == (NX, NY)
     qtbot.waitUntil(lambda: fractions == [0.5, 1.0], timeout=2000)
+
+
+def test_freed_memory_goes_back_to_the_system_after_a_run_and_after_closing(qtbot, controller, monkeypatch):
+    released = []  # what was finished when memory was released
+    monkeypatch.setattr("mirabelle.ui.controller.release_free_memory",
+                        lambda: released.append((session.run_closed_in is not None, session.closed)))
+    controller.open("fake.hdf5")
+    session = FakeSession.instances[-1]
+    with qtbot.waitSignal(controller.run_finished, timeout=10000):
+        controller.start_run()
+    assert released == [(True, False)]  # the run's generator (its tiles) was closed first
+    controller.close()
+    assert released[-1] == (True, True)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from mirabelle import __version__
+from mirabelle.memory import share_malloc_arenas
 from mirabelle.ui import errors
 from mirabelle.ui.color_scheme import follow_system
 from mirabelle.ui.first_paint import after_next_paint
@@ -54,6 +55,7 @@ def application(argv: list[str] | None = None) -> QApplication:
     global _open_filter
     app = QApplication.instance()
     if app is None:
+        share_malloc_arenas()  # before Qt's and our threads: what they free can go back to the system
         app = QApplication(list(argv) if argv is not None else [sys.argv[0]])
     app.setOrganizationName("Mirabelle")
     app.setApplicationName("Mirabelle")

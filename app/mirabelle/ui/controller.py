@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import qthrottled
 
 from mirabelle.errors import MirabelleError
+from mirabelle.memory import release_free_memory
 from mirabelle.session import Session
 from mirabelle.ui.tasks import lower_thread_priority, run_function, run_generator
 
@@ -110,6 +111,7 @@ class SessionController(QObject):
             session.close()
         except Exception:  # noqa: BLE001 - closing a broken file must not block opening the next
             pass
+        release_free_memory()  # the closed cube's chunk cache, the clicks' and the run's buffers
 
     def set_model_name(self, name: str | None) -> None:
         """The model of the next runs and clicks (shipped name or .onnx path; None: by resolution)."""
@@ -177,6 +179,7 @@ class SessionController(QObject):
                 for result in session.run(use_cache=use_cache, cancel=cancel, **where):
                     yield "tile", result
             finally:
+                release_free_memory()  # the tiles' buffers, freed in this run's threads
                 done_flag.set()
 
         def current() -> bool:
