@@ -44,9 +44,10 @@ def launch_and_trace(qapp, cube, settings_file, monkeypatch):
     open_path = MainWindow.open_path
 
     def traced_open(window, path):
+        events.append(("readout", window.status.readout_label.text()))
         events.append("open")
-        QTimer.singleShot(0, lambda: (events.append(("closing", window.image_view.deep_image is not None)),
-                                      window.close()))
+        QTimer.singleShot(0, lambda: (events.append(("closing", window.image_view.deep_image is not None,
+                                                     window.status.readout_label.text())), window.close()))
         opened = open_path(window, path)
         events.append(("opened", opened))
         return opened
@@ -67,7 +68,8 @@ def test_launch_paints_the_window_then_the_stored_deep_frame_then_opens_the_cube
         qapp, synthetic_cube_path, tmp_path, monkeypatch):
     events = launch_and_trace(qapp, synthetic_cube_path, tmp_path / "settings.ini", monkeypatch)
     assert events.index("window painted") < events.index("deep image painted") < events.index("open")
-    assert events[-2:] == [("opened", True), ("closing", True)]
+    assert ("readout", f"Opening {synthetic_cube_path}…") in events
+    assert events[-2] == ("opened", True) and events[-1][:2] == ("closing", True)
 
 
 def test_a_launch_on_a_cube_that_cannot_open_takes_its_preview_away(qapp, tmp_path, monkeypatch, messages):
@@ -77,5 +79,7 @@ def test_a_launch_on_a_cube_that_cannot_open_takes_its_preview_away(qapp, tmp_pa
     with h5py.File(cube, "a") as f:
         del f.attrs["order"]  # the deep frame reads, the cube does not open
     events = launch_and_trace(qapp, cube, tmp_path / "settings.ini", monkeypatch)
-    assert "deep image painted" in events and events[-2:] == [("opened", False), ("closing", False)]
+    from mirabelle.ui.status_bar import NO_CUBE_TEXT
+
+    assert "deep image painted" in events and events[-2:] == [("opened", False), ("closing", False, NO_CUBE_TEXT)]
     assert messages and "order" in messages[0][1]

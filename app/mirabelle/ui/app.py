@@ -129,14 +129,14 @@ def _open_first(window: MainWindow, paths: list[str]) -> None:
         return
     window.image_view.set_deep_image(preview)
     window.deep_image_shown.emit()
-    window.statusBar().showMessage(f"Opening {paths[0]}…")
+    window.status.readout_label.setText(f"Opening {paths[0]}…")
     after_next_paint(window.image_view.viewport(), lambda: _open(window, paths))
 
 
 def _open(window: MainWindow, paths: list[str]) -> None:
-    window.statusBar().clearMessage()
-    if not window.open_path(paths[0]) and window.cube is None:
-        window.image_view.set_deep_image(None)  # the preview of a file that did not open
+    if not window.open_path(paths[0]) and window.cube is None:  # the preview of a file that did not open
+        window.image_view.set_deep_image(None)
+        window.status.reset()
     if len(paths) > 1:
         window.statusBar().showMessage(
             f"Mirabelle shows one cube per window: opened {paths[0]}, ignored {len(paths) - 1} more.", 8000)
