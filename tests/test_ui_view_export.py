@@ -133,3 +133,13 @@ def test_the_window_exports_view_and_spectrum_from_the_cube_folder(qtbot, make_w
     spectrum_name = str(folder / f"{stem}_x5_y6_spectrum.png")
     view_name = str(folder / f"{stem}_view.png")
     assert asked == [view_name, view_name, spectrum_name, spectrum_name]
+
+
+def test_axes_without_a_wcs_count_pixels_and_the_deep_image_bar_has_its_limits(view):
+    from mirabelle.ui.view_figure import view_figure
+
+    widget, box = view_figure(view, None)
+    plot, bar = widget.ci.getItem(0, 0), widget.ci.getItem(0, 1)
+    assert plot.getAxis("bottom").labelText == "x (pixel, 0-based)" and plot.getAxis("bottom")._tickLevels is None
+    assert plot.getAxis("left").labelText == "y (pixel, 0-based)"
+    assert tuple(bar.levels()) == (0.0, 100.0) and bar.axis.labelText == "Deep image"

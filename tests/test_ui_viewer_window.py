@@ -53,6 +53,10 @@ def test_saving_regions_starts_in_the_cube_folder_with_its_name(qtbot, window, m
     window.viewer._save_ds9()
     assert asked == [str(cube.parent / f"{cube.name.split('.')[0]}_regions.reg")]
     assert "circle(" in out.read_text()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a: (asked.append(a[2]) or str(out), ""))
+    before = len(window.viewer.regions.rois)
+    window.viewer._load_ds9()  # loading starts in the same folder
+    assert asked[-1] == str(cube.parent) and len(window.viewer.regions.rois) > before
 
 
 def test_closing_the_cube_stops_the_tools_and_reopening_works(qtbot, window, synthetic_cube_path):

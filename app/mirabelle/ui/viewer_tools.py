@@ -25,7 +25,7 @@ from mirabelle.ui.region_tool import SHAPES, RegionTool
 from mirabelle.ui.spectral_cursor import SpectralCursor
 from mirabelle.ui.spectrum_format import to_unit
 from mirabelle.ui.window_layout import add_tool_dock
-from mirabelle.ui.view_export import default_export_path
+from mirabelle.ui.view_export import default_export_path, export_folder
 
 
 def _dock(window, title: str, widget: QWidget, area) -> QDockWidget:
@@ -193,7 +193,8 @@ class ViewerTools(QObject):
         self.pv_dock.raise_()
 
     def _load_ds9(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Load DS9 regions", "", "DS9 regions (*.reg);;All (*)")
+        path, _ = QFileDialog.getOpenFileName(self.window, "Load DS9 regions", str(export_folder(self.window.cube)),
+                                              "DS9 regions (*.reg);;All (*)")
         if path:
             try:
                 self._message(f"{self.regions.load_ds9(path)} regions loaded from {path}")
