@@ -82,13 +82,12 @@ def test_where_processes_cannot_start_the_run_uses_threads(synthetic_cube_path, 
 
 
 def test_a_sky_subtracted_cube_runs_here_where_workers_would_read_the_raw_file(synthetic_cube_path, model):
-    from mirabelle.inference.runner import process_pool_serves
     from mirabelle.inference.sky_region import SkySubtractedCube, sky_spectrum
 
     with open_cube(synthetic_cube_path) as cube:
         sky = sky_spectrum(cube, np.ones((cube.nx, cube.ny), bool), "whole field")
         subtracted = SkySubtractedCube(cube, sky)
-        assert process_pool_serves(cube, (16, 16)) and not process_pool_serves(subtracted, (16, 16))
+        assert process_pool.serves(cube, (16, 16)) and not process_pool.serves(subtracted, (16, 16))
         in_threads = list(run_cube(subtracted, model, tile=(16, 16)))[-1].maps
         asked_processes = list(run_cube(subtracted, model, tile=(16, 16), processes=True))[-1].maps
     raw, _ = _maps(synthetic_cube_path, model, False)

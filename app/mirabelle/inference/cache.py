@@ -25,8 +25,9 @@ import numpy as np
 from mirabelle.atomic import atomic_open, clean_stale
 from mirabelle.inference.maps import KinematicMaps
 
-FORMAT_VERSION = 2
-"""Version of the cached file layout; bump it when ``KinematicMaps`` or the run's results change."""
+FORMAT_VERSION = 3
+"""Version of the cached file layout; bump it when ``KinematicMaps`` or the run's results change
+(3: the ``OUTLIER`` quality bit)."""
 _log = logging.getLogger(__name__)
 
 

@@ -19,6 +19,8 @@ EDGE = 16
 """A line window runs past the end of the spectrum (a line at the band edge or beyond)."""
 SKIPPED = 32
 """Outside the requested region: not computed."""
+OUTLIER = 64
+"""A low-SNR velocity its neighbours contradict ([NII]/Hα alias; :mod:`mirabelle.inference.outliers`)."""
 QUALITY_BITS = {
     "no_data": NO_DATA,
     "no_line": NO_LINE,
@@ -26,8 +28,9 @@ QUALITY_BITS = {
     "broadening_out_of_range": BROADENING_OUT_OF_RANGE,
     "edge": EDGE,
     "skipped": SKIPPED,
+    "outlier": OUTLIER,
 }
-INVALID_BITS = NO_DATA | NO_LINE | SKIPPED
+INVALID_BITS = NO_DATA | NO_LINE | SKIPPED | OUTLIER
 """A pixel with any of these bits has no usable prior (``valid_mask`` is 0 there)."""
 
 FLOAT_MAPS = ("velocity", "broadening", "velocity_err", "broadening_err", "snr_halpha", "double_score",

@@ -36,6 +36,15 @@ def _lower_priority() -> None:
         pass
 
 
+def serves(cube, tile=None) -> bool:
+    """Whether worker processes, which reopen the cube's file, see what ``cube`` holds (not a
+    wrapper such as a sky-subtracted cube), and it has more than the one tile done in the
+    caller before a worker starts."""
+    from mirabelle.cube.base import Cube
+
+    return isinstance(cube, Cube) and len(cube.tile_slices(tile)) > 1
+
+
 def tile_pool(workers: int) -> ProcessPoolExecutor | None:
     """The shared pool of ``workers`` processes, started (on first use, or anew after a crash),
     with the task modules imported; None where processes cannot be started here."""

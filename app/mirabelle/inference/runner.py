@@ -26,10 +26,11 @@ from functools import partial
 
 import numpy as np
 
-from mirabelle.cube.base import Cube
 from mirabelle.cube.tiling import Tile
 from mirabelle.inference.binning import bin_pixels, unbin_pixels
 from mirabelle.inference import maps as quality
+from mirabelle.inference import process_pool
+from mirabelle.inference.outliers import velocity_outliers
 from mirabelle.inference.linefit import LineSolver
 from mirabelle.inference.maps import KinematicMaps, TileResult
 from mirabelle.inference.model import DEFAULT_BATCH, KinematicsModel
@@ -179,6 +180,9 @@ def compute_tile(tile: Tile, tile_axis_cm1: np.ndarray, fwhm_cm1: np.ndarray, to
     arrays = {"velocity": kin[..., 0], "broadening": kin[..., 1], "velocity_err": kin[..., 2],
               "broadening_err": kin[..., 3], "quality": place("quality", 0)}
     arrays.update({name: place(name, np.nan) for name in SOLVED_MAPS})
+    if kinematics is None:  # known kinematics (a click) were judged with their neighbours in the maps
+        usable = todo & ((arrays["quality"] & quality.INVALID_BITS) == 0)
+        arrays["quality"][velocity_outliers(arrays["velocity"], arrays["snr_halpha"], usable)] |= quality.OUTLIER
     return TileOutput(tile.x0, tile.y0, todo, arrays, place("continuum", np.nan), int(values.shape[0]))
 
 
@@ -237,7 +241,7 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         same lock sees whole tiles only).
     processes : bool
         Compute the tiles in ``workers`` worker processes (:mod:`.process_pool`) instead of
-        threads where they see the same cube (:func:`process_pool_serves`): the maps are the
+        threads where they see the same cube (``process_pool.serves``): the maps are the
         same, and a GUI thread beside the run never waits for the GIL.
 
     Yields
@@ -288,9 +292,7 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
     # Tiles are read here (threads) or by the worker processes, in order; results are written
     # and yielded in reading order, so the maps hold only whole tiles at every yield.
     worker_processes = None
-    if processes and process_pool_serves(cube, tile):
-        from mirabelle.inference import process_pool
-
+    if processes and process_pool.serves(cube, tile):
         worker_processes = process_pool.tile_pool(workers)  # None where processes cannot start: threads then
     if worker_processes is not None:
         executor, jobs = nullcontext(worker_processes), process_pool.tile_jobs(cube, model, options, tile)
@@ -319,13 +321,6 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         finally:
             for future in pending:
                 future.cancel()
-
-
-def process_pool_serves(cube, tile=None) -> bool:
-    """Whether worker processes, which reopen the cube's file, see what ``cube`` holds (not a
-    wrapper such as a sky-subtracted cube), and it has more than the one tile done here before a
-    worker starts."""
-    return isinstance(cube, Cube) and len(cube.tile_slices(tile)) > 1
 
 
 def _thread_jobs(cube, model, options, tile, band, fwhm_map, solver):

@@ -19,7 +19,7 @@ from mirabelle.cube.heliocentric import barycentric_correction
 from mirabelle.cube.sky import sky_position
 from mirabelle.cube.units import flux_units, pixel_line_fluxes
 from mirabelle.inference import runner
-from mirabelle.inference.maps import INVALID_BITS, KinematicMaps
+from mirabelle.inference.maps import INVALID_BITS, OUTLIER, KinematicMaps
 from mirabelle.inference.model import KinematicsModel
 from mirabelle.lines import C_KMS, LINE_NAMES, REST_NM, line_position_cm1
 from mirabelle.lines.model import model_spectrum
@@ -100,11 +100,12 @@ def compute_pixel(cube, x: int, y: int, model: KinematicsModel | None, solver, m
         result.notes.append("no instrumental line width for this pixel")
     if model is None or result.fwhm_cm1 is None or stale():
         return None if stale() else result
-    known = None
+    known, judged_by_neighbours = None, 0
     with lock if lock is not None else nullcontext():
         if maps is not None and maps.done[x, y] and maps.binning == 1:
             known = np.array([[[maps.velocity[x, y], maps.broadening[x, y], maps.velocity_err[x, y],
                                 maps.broadening_err[x, y]]]], np.float32)
+            judged_by_neighbours = int(maps.quality[x, y]) & OUTLIER
         elif maps is not None and maps.binning > 1:
             result.notes.append(f"maps binned {maps.binning} x {maps.binning}: this pixel alone differs")
     tile = cube.read_tile(slice(x, x + 1), slice(y, y + 1), runner.model_band_cm1(cube, model, options.vsys_kms))
@@ -116,7 +117,7 @@ def compute_pixel(cube, x: int, y: int, model: KinematicsModel | None, solver, m
     kinematics = {key: float(pixel[name]) for key, name in
                   zip(KINEMATIC_KEYS, ("velocity", "broadening", "velocity_err", "broadening_err"))}
     result.kinematics = kinematics
-    result.quality = int(pixel["quality"])
+    result.quality = int(pixel["quality"]) | judged_by_neighbours
     result.valid = bool((result.quality & INVALID_BITS) == 0 and np.isfinite(kinematics["velocity_kms"])
                         and np.isfinite(kinematics["broadening_kms"]))
     result.snr_halpha = _finite_or_none(pixel["snr_halpha"])

@@ -288,7 +288,7 @@ class SessionController(QObject):
                 pass  # said when a run or a click needs it
             from mirabelle.inference import process_pool, runner
 
-            if runner.process_pool_serves(session.cube):
+            if process_pool.serves(session.cube):
                 process_pool.tile_pool(runner.default_workers())
 
         if session is not None:
