@@ -54,6 +54,7 @@ def test_selection_density_follows_the_temperature_computed_off_the_gui_thread(q
     from mirabelle.analysis.ratios import density_table_ready, electron_density_cm3
 
     widget, nii, sii = scatter
+    widget.show()  # the panel is seen (a hidden one waits: next test)
     widget.set_doublet(np.full(nii.shape, 1.0))
     widget.brush.setPos((-0.5, -0.5))
     widget.brush.setSize((0.5, 0.5))
@@ -65,3 +66,21 @@ def test_selection_density_follows_the_temperature_computed_off_the_gui_thread(q
     assert widget.density_label.text().endswith("n_e …")
     qtbot.waitUntil(lambda: "cm⁻³" in widget.density_label.text(), timeout=30000)
     assert f"{electron_density_cm3(1.0, temperature):.0f}" in widget.density_label.text()
+
+
+def test_a_hidden_panel_asks_pyneb_only_once_shown(qtbot, scatter):
+    """PyNeb's table holds the GIL for seconds in its worker: clicks would wait behind it while
+    nobody looks at the density."""
+    from mirabelle.analysis.ratios import density_table_ready
+
+    widget, nii, sii = scatter
+    temperature = 11111.0
+    widget.temperature_spin.setValue(temperature)
+    widget.set_doublet(np.full(nii.shape, 1.0))
+    widget.brush.setPos((-0.5, -0.5))
+    widget.brush.setSize((0.5, 0.5))
+    qtbot.wait(300)
+    assert widget.density_label.text().endswith("n_e …") and not density_table_ready(temperature)
+    widget.show()
+    qtbot.waitUntil(lambda: "cm⁻³" in widget.density_label.text(), timeout=30000)
+    assert density_table_ready(temperature)

@@ -91,9 +91,10 @@ class RatioScatter(QWidget):
             return
         median = float(np.median(ratio))
         temperature = self.temperature_spin.value()
-        if not density_table_ready(temperature):  # PyNeb's first use: ~3 s of CPU, not on the GUI thread
+        if not density_table_ready(temperature):  # PyNeb's first use: ~2-3 s of CPU, not on the GUI thread
             self.density_label.setText(f"[SII] 6716/6731 = {median:.2f}: n_e …")
-            if temperature not in self._tables_asked:
+            # and only once the panel is seen: its worker holds the GIL, and clicks would wait behind it
+            if temperature not in self._tables_asked and self.isVisible():
                 self._tables_asked.add(temperature)
                 run_function(electron_density_cm3, 1.0, temperature,
                              on_return=lambda _n: isValid(self) and self._describe_selection(),
@@ -104,6 +105,10 @@ class RatioScatter(QWidget):
         text = (f"[SII] 6716/6731 = {median:.2f}: n_e ≈ {density:.0f} cm⁻³" if np.isfinite(density)
                 else f"[SII] 6716/6731 = {median:.2f}: beyond the density limits")
         self.density_label.setText(text)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        self._describe_selection()  # the electron density waits for the panel to be shown
 
     def set_window(self, mask: np.ndarray | None) -> None:
         """Limit the points to ``mask`` ((nx, ny) bool: the pixels in view or in a region; None: all)."""
