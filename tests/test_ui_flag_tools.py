@@ -1,5 +1,6 @@
 """Flag tools on the real image view: brush drags, polygon, eraser, undo, autosave, restore, panel."""
 
+import gc
 import os
 import select
 import signal
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -348,3 +350,10 @@ def test_without_a_cube_the_tools_are_off_and_the_old_message_gone(view, layer, 
     assert not any(button.isEnabled() for button in panel.mode_buttons.values())
     assert not panel.actions_by_name["brush"].isEnabled() and not panel.clear_button.isEnabled()
     assert panel.region_list.count() == 0 and "Open a cube" in panel.summary_label.text()
+
+
+def test_a_closed_cube_s_mask_is_let_go(layer, tmp_path):
+    closed_mask = weakref.ref(layer.flags)
+    layer.set_cube(tmp_path / "next.hdf5", (NX, NY))
+    gc.collect()
+    assert closed_mask() is None

@@ -7,7 +7,7 @@ click threads come and go, so the numpy tiles and HDF5 chunk caches they freed s
 in eight or nine arenas: RSS grew +26 % over seven open-run-click-close loops of
 ``tests/bench/bench_soak.py`` (540 → 680 MB, malloc holding 415 MB of which 148 MB in use).
 With one arena for the process and ``malloc_trim`` after each run and each close, the free
-pages go back and RSS levels off by the third loop (401 → 422 MB, then flat). A low fixed mmap
+pages go back: malloc keeps 15–50 MB free after a loop instead of 140–300 MB. A low fixed mmap
 threshold also returns them but costs the whole-cube run 1.7 × its CPU time in page faults;
 one shared arena costs 2 % more CPU time. Elsewhere than glibc (macOS, Windows, musl) nothing
 happens.

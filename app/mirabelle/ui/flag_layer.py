@@ -179,6 +179,7 @@ class FlagLayer(QObject):
         self.flush()
         if self.autosave is not None:
             self.autosave.detach()
+            self.autosave.setParent(None)  # else this layer keeps it, and the closed cube's mask, for good
             self.autosave = None
         self._polygon = []
         self.cube_path = None if cube_path is None else Path(cube_path)

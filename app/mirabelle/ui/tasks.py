@@ -75,10 +75,21 @@ class _Relay(QObject):
                 self._on_finish()
         finally:
             _relays.discard(self)
+            _drop_work(self.worker)
             pool = getattr(self, "pool", None)
             if pool is not None:
                 pool.waitForDone()  # finished was emitted: the thread is returning
                 _own_pools.discard(pool)
+
+
+def _drop_work(worker: WorkerBase) -> None:
+    """Forget what a finished worker ran. superqt's ``run`` installs ``warnings.showwarning`` as a
+    lambda holding the worker, inside ``warnings.catch_warnings``, which is not thread-safe: with
+    two workers at once, a finished one's lambda can stay installed, and it kept that worker's
+    session, cube and maps alive (+8 MB per cube opened and clicked in ``bench_soak.py``)."""
+    for name in ("_func", "_args", "_kwargs", "_gen", "_relay"):
+        if hasattr(worker, name):
+            setattr(worker, name, None)
 
 
 def _pool() -> None:
