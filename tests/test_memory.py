@@ -65,3 +65,17 @@ assert memory.release_free_memory()
 print(freed, rss_bytes())
 """)
     assert freed - released > 16 * MIB
+
+
+def test_the_long_lived_objects_are_frozen_once_per_process():
+    import gc
+
+    from mirabelle.memory import freeze_long_lived_objects
+
+    freeze_long_lived_objects()
+    frozen = gc.get_freeze_count()
+    assert frozen > 1000  # the modules and everything else alive
+    later = [[i] for i in range(1000)]  # made after the freeze
+    freeze_long_lived_objects()
+    assert gc.get_freeze_count() == frozen  # a second call freezes nothing: later objects stay collectable
+    del later

@@ -19,6 +19,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from mirabelle.errors import MirabelleError
+from mirabelle.memory import freeze_long_lived_objects
 from mirabelle.ui import readout, settings, window_layout
 from mirabelle.ui.controller import SessionController
 from mirabelle.ui.controls import DisplayControls
@@ -265,6 +266,7 @@ class MainWindow(QMainWindow):
                 self.status.message(f"No kinematics: {exc}", 15000)
 
     def _on_run_finished(self, complete: bool) -> None:
+        freeze_long_lived_objects()  # everything is imported and built by now
         self.status.hide_progress()
         maps = self.maps
         if maps is not None:
