@@ -27,14 +27,14 @@ from functools import partial
 import numpy as np
 
 from mirabelle.cube.tiling import Tile
-from mirabelle.inference.binning import bin_pixels, unbin_pixels
 from mirabelle.inference import maps as quality
 from mirabelle.inference import process_pool
-from mirabelle.inference.outliers import velocity_outliers
+from mirabelle.inference.binning import bin_pixels, unbin_pixels
 from mirabelle.inference.linefit import LineSolver
 from mirabelle.inference.maps import KinematicMaps, TileResult
 from mirabelle.inference.model import DEFAULT_BATCH, KinematicsModel
 from mirabelle.inference.network import predict_kinematics, unit_sky
+from mirabelle.inference.outliers import velocity_outliers
 from mirabelle.lines import C_KMS, compose_velocities, doppler_factor
 from mirabelle.lines.sky import sky_amplitudes
 
@@ -270,9 +270,6 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         return
 
     options = RunOptions(binning=binning, batch=batch, snr_threshold=snr_threshold, vsys_kms=float(vsys_kms))
-    solver = make_solver(cube, model, options.vsys_kms)
-    fwhm_map = cube.fwhm_map_cm1()
-    band = model_band_cm1(cube, model, options.vsys_kms)
     started = time.perf_counter()
     progress = {"processed": 0, "spectra": 0}
     workers = default_workers(workers)
@@ -299,7 +296,7 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
         result_of = partial(process_pool.tile_output, cube_path=cube.path)
     else:  # numpy and onnxruntime release the GIL
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirabelle-inference")
-        jobs = _thread_jobs(cube, model, options, tile, band, fwhm_map, solver)
+        jobs = _thread_jobs(cube, model, options, tile)
         result_of = Future.result
     with executor as pool:
         try:
@@ -323,9 +320,12 @@ def run_cube(cube, model: KinematicsModel, cancel: Callable[[], bool] | object |
                 future.cancel()
 
 
-def _thread_jobs(cube, model, options, tile, band, fwhm_map, solver):
-    """``(x slice, y slice, job)`` per tile read here, ``job(todo)`` the ``compute_tile`` call."""
-    for block in cube.iter_tiles(tile, band_cm1=band):
+def _thread_jobs(cube, model, options, tile):
+    """``(x slice, y slice, job)`` per tile read here, ``job(todo)`` the ``compute_tile`` call (the
+    solver, line widths and band made here only: worker processes make their own)."""
+    solver = make_solver(cube, model, options.vsys_kms)
+    fwhm_map = cube.fwhm_map_cm1()
+    for block in cube.iter_tiles(tile, band_cm1=model_band_cm1(cube, model, options.vsys_kms)):
         def job(todo, block=block):
             return (compute_tile, block, cube.tile_axis_cm1(block), fwhm_map[block.x_slice, block.y_slice], todo,
                     model, solver, options)
