@@ -237,16 +237,21 @@ def valid_priors(te, card, pred) -> np.ndarray:
     at the predicted kinematics, velocity and broadening inside the model's ranges (± 1 sigma)."""
     from mirabelle.inference.linefit import LineSolver
     from mirabelle.inference.runner import SNR_THRESHOLD
-    vals, axs, fw = native_rows(te)
-    axes = np.stack(axs)
-    step = (axes[:, -1] - axes[:, 0]) / (axes.shape[1] - 1)
     v_lo, v_hi = card["ranges"]["velocity_kms"]
     b_hi = card["ranges"]["broadening_kms"][1]
-    solver = LineSolver((step.min(), step.max()), (fw.min(), fw.max()), (v_lo * 1.1, v_hi * 1.1), (0.0, 1.5 * b_hi))
-    lines = solver.solve(np.stack(vals), axes[:, 0], step, fw, pred[:, 0], pred[:, 1])
+    snr_halpha, edge, start = [], [], 0
+    for values, axes, fwhm, _, _ in te["native"]:  # chunks differ in their channel count
+        step = (axes[:, -1] - axes[:, 0]) / (axes.shape[1] - 1)
+        solver = LineSolver((step.min(), step.max()), (fwhm.min(), fwhm.max()), (v_lo * 1.1, v_hi * 1.1),
+                            (0.0, 1.5 * b_hi))
+        chunk = pred[start:start + len(values)]
+        lines = solver.solve(values, axes[:, 0], step, fwhm, chunk[:, 0], chunk[:, 1])
+        snr_halpha.append(lines.snr_halpha)
+        edge.append(lines.edge)
+        start += len(values)
     inside_v = (pred[:, 0] >= v_lo - pred[:, 2]) & (pred[:, 0] <= v_hi + pred[:, 2])
     inside_b = (pred[:, 1] >= -pred[:, 3]) & (pred[:, 1] <= b_hi + pred[:, 3])
-    return (lines.snr_halpha >= SNR_THRESHOLD) & inside_v & inside_b & ~lines.edge
+    return (np.concatenate(snr_halpha) >= SNR_THRESHOLD) & inside_v & inside_b & ~np.concatenate(edge)
 
 
 def native_rows(te):
