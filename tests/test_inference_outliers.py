@@ -59,6 +59,7 @@ def test_an_outlier_has_no_usable_prior_in_the_maps_and_in_a_click(synthetic_cub
     from inference_models import write_model
 
     from mirabelle.session import Session
+    from mirabelle.session.pixel import agrees_with_maps
 
     model_path = write_model(tmp_path, kinematics=(-150.0, 25.0, 4.0, 5.0))
 
@@ -67,8 +68,11 @@ def test_an_outlier_has_no_usable_prior_in_the_maps_and_in_a_click(synthetic_cub
         maps = list(session.run(use_cache=False))[-1].maps
         assert not (maps.quality & quality.OUTLIER).any()  # the test model's field is uniform
         x, y = (int(v[0]) for v in np.nonzero(maps.valid_mask()))
-        assert session.pixel(x, y).valid
+        shown = session.pixel(x, y)
+        assert shown.valid and agrees_with_maps(shown, maps)  # the window need not ask it again
         maps.quality[x, y] |= quality.OUTLIER
-        assert not maps.valid_mask()[x, y]
+        assert not maps.valid_mask()[x, y] and not agrees_with_maps(shown, maps)  # it must: now an outlier
         click = session.pixel(x, y)
+        maps.done[x, y] = False
+        assert not agrees_with_maps(click, maps)  # maps without that pixel hold nothing to agree with
     assert click.quality & quality.OUTLIER and not click.valid

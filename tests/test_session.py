@@ -13,6 +13,7 @@ from mirabelle.errors import ModelError
 from mirabelle.inference import cache
 from mirabelle.inference.maps import INVALID_BITS
 from mirabelle.session import MAP_NAMES, Session, choose_model, map_value
+from mirabelle.session.pixel import agrees_with_maps
 from mirabelle.session.registry import map_array
 from mirabelle.synthetic import read_truth
 
@@ -56,6 +57,7 @@ def test_a_click_equals_the_maps_at_that_pixel(synthetic_cube_path, model_path):
             assert click.model.shape == click.values.shape and click.curve.size > click.values.size
         np.testing.assert_allclose(before.fluxes, maps.fluxes[20, 17], rtol=1e-4, atol=1e-5)
         assert before.kinematics["velocity_kms"] == pytest.approx(float(maps.velocity[20, 17]), abs=1e-3)
+        assert agrees_with_maps(before, maps)  # what a click showed during the run is what the maps hold
 
 
 def test_masked_maps_hide_the_same_pixels_in_the_overlay_and_the_readout(synthetic_cube_path, model_path):

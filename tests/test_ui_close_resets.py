@@ -32,7 +32,10 @@ def test_close_resets_colour_bar_histogram_status_flags_spectrum_and_ratios(qtbo
     window.viewer.refresh_maps()
     assert tuple(view.colorbar.levels()) != empty_window[0] and tuple(view.histogram.getLevels()) != empty_window[1]
     assert status.model_label.text() and "v " in status.readout_label.text()
-    assert len(window.viewer.ratios.scatter.data) > 0
+    ratios = window.viewer.ratios
+    assert not ratios.in_view() and len(ratios.scatter.data) == 0  # behind another tab: not drawn yet
+    window.viewer.ratio_dock.raise_()
+    qtbot.waitUntil(lambda: len(ratios.scatter.data) > 0, timeout=5000)
     assert panel.unit_label.text != ""
 
     window.close_document()

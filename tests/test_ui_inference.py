@@ -68,6 +68,27 @@ def test_click_after_inference_gives_model_and_saliency(qtbot, make_window, tiny
     assert data.fluxes is not None and data.fluxes.shape == (5,)
 
 
+def test_a_finished_run_asks_the_selected_pixel_again_only_when_the_maps_differ(qtbot, make_window,
+                                                                              tiny_cube_path, tmp_path):
+    from mirabelle.inference.maps import OUTLIER
+
+    window = make_window()
+    open_and_wait(qtbot, window, tiny_cube_path)
+    _model_for(window, tmp_path)
+    with qtbot.waitSignal(window.pixel_data_shown, timeout=30000):
+        window.state.selected_pixel = (10, 10)  # no maps yet: the network runs on this pixel
+    shown = []
+    window.pixel_data_shown.connect(shown.append)
+    with qtbot.waitSignal(window.inference_finished, timeout=120000):
+        window.start_inference(use_cache=False)
+    qtbot.wait(300)
+    assert shown == []  # the maps hold what is drawn: no second computation and redraw
+    window.maps.quality[10, 10] |= OUTLIER  # as if its neighbours had judged it
+    with qtbot.waitSignal(window.pixel_data_shown, timeout=10000) as asked:
+        window.controller.run_finished.emit(True)
+    assert asked.args[0].quality & OUTLIER and not asked.args[0].valid
+
+
 def test_reopen_uses_cached_maps(qtbot, make_window, cube_path, tmp_path, monkeypatch):
     window = make_window()
     open_and_wait(qtbot, window, cube_path)

@@ -15,6 +15,7 @@ def scatter(qtbot):
     image.set_deep_image(np.ones((30, 20), np.float32))
     widget = RatioScatter(image)
     qtbot.addWidget(widget)
+    widget.show()  # the diagram is in view
     rng = np.random.default_rng(0)
     nii = rng.uniform(-1.0, 0.0, (30, 20))
     sii = rng.uniform(-1.0, 0.0, (30, 20))
@@ -28,6 +29,21 @@ def test_points_are_the_pixels_with_both_ratios(scatter):
     x, y = widget.scatter.getData()
     assert x.size == 29 * 20
     np.testing.assert_allclose(np.sort(x), np.sort(nii[np.isfinite(nii)]))
+
+
+def test_a_hidden_diagram_draws_its_points_once_shown(qtbot):
+    image = ImageView(ViewState())
+    qtbot.addWidget(image)
+    widget = RatioScatter(image)
+    qtbot.addWidget(widget)
+    nii = np.full((4, 3), -0.5)
+    widget.set_ratios(nii, nii)
+    assert widget.scatter.getData()[0].size == 0  # not drawn while nobody looks
+    widget.show()
+    assert widget.scatter.getData()[0].size == 12 and widget.label.text() == "12 pixels selected"
+    widget.hide()
+    widget.set_ratios(None, None)  # a closed cube clears it at once, seen or not
+    assert widget.scatter.getData()[0].size == 0
 
 
 def test_brushed_box_selects_those_pixels_on_the_image(qtbot, scatter):
@@ -54,7 +70,6 @@ def test_selection_density_follows_the_temperature_computed_off_the_gui_thread(q
     from mirabelle.analysis.ratios import density_table_ready, electron_density_cm3
 
     widget, nii, sii = scatter
-    widget.show()  # the panel is seen (a hidden one waits: next test)
     widget.set_doublet(np.full(nii.shape, 1.0))
     widget.brush.setPos((-0.5, -0.5))
     widget.brush.setSize((0.5, 0.5))
@@ -74,6 +89,7 @@ def test_a_hidden_panel_asks_pyneb_only_once_shown(qtbot, scatter):
     from mirabelle.analysis.ratios import density_table_ready
 
     widget, nii, sii = scatter
+    widget.hide()
     temperature = 11111.0
     widget.temperature_spin.setValue(temperature)
     widget.set_doublet(np.full(nii.shape, 1.0))

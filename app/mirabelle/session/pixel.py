@@ -187,6 +187,20 @@ def refine_pixel(result: PixelResult, components: int = 1) -> dict:
                       fwhm_cm1=float(result.fwhm_cm1), components=int(components))
 
 
+def agrees_with_maps(result: PixelResult | None, maps: KinematicMaps | None) -> bool:
+    """Whether a shown click ``result`` already holds what the (finished) ``maps`` hold at its
+    pixel: the same kinematics (within 0.01 km/s) and quality bits, so asking again would only
+    redraw the same spectrum. False when the maps do not have that pixel alone (not done, binned)."""
+    if result is None or result.kinematics is None or maps is None or maps.binning != 1:
+        return False
+    x, y = result.x, result.y
+    if not maps.done[x, y]:
+        return False
+    shown = [result.kinematics["velocity_kms"], result.kinematics["broadening_kms"]]
+    mapped = [float(maps.velocity[x, y]), float(maps.broadening[x, y])]
+    return result.quality == int(maps.quality[x, y]) and bool(np.allclose(shown, mapped, atol=0.01, equal_nan=True))
+
+
 def can_refine(result: PixelResult | None) -> bool:
     """True when ``result`` has finite kinematics and a line width to refine from."""
     kinematics = (result.kinematics or {}) if result is not None else {}

@@ -2,7 +2,7 @@
 
 Every call of the session that may take time runs in the generic worker
 (:mod:`mirabelle.ui.tasks`): the deep image, the whole-cube run (a generator of tile
-results, redraws throttled to ``REDRAW_INTERVAL_MS``) and the clicks (one in flight, the
+results, redraws and progress throttled to ``REDRAW_INTERVAL_MS``) and the clicks (one in flight, the
 newest waiting request replaces older ones, which are never computed; the one in flight is
 finished and answered, so a held arrow key keeps the spectrum moving). The controller only
 forwards results as signals; the window draws them. Tests give it a fake session factory.
@@ -23,7 +23,7 @@ from mirabelle.session import Session
 from mirabelle.ui.tasks import lower_thread_priority, run_function, run_generator
 
 REDRAW_INTERVAL_MS = 200
-"""Finished tiles are announced at most this often (~5 Hz) while a run fills the maps."""
+"""Finished tiles and the progress are announced at most this often (~5 Hz) while a run fills the maps."""
 PIXEL_INTERVAL_MS = 30
 """Click results are announced at most this often, the newest of those waiting (a held arrow key
 answers faster than the spectrum redraws), so the event loop keeps time to paint."""
@@ -77,6 +77,7 @@ class SessionController(QObject):
         self._pending: tuple[int, int, int] | None = None
         self._announce_pixel = qthrottled(self.pixel_ready.emit, timeout=PIXEL_INTERVAL_MS, parent=self)
         self._dirty: list | None = []
+        self._progress: tuple[int, int, float] | None = None  # (done, total, ETA s) since the last redraw
         self._redraw = QTimer(self)
         self._redraw.setInterval(REDRAW_INTERVAL_MS)
         self._redraw.timeout.connect(self._flush)
@@ -106,7 +107,7 @@ class SessionController(QObject):
         with self._busy:
             session, self.session = self.session, None
         self._redraw.stop()
-        self._dirty = []
+        self._dirty, self._progress = [], None
         try:
             session.close()
         except Exception:  # noqa: BLE001 - closing a broken file must not block opening the next
@@ -168,7 +169,7 @@ class SessionController(QObject):
         self._cancel = cancel = threading.Event()
         self._run_done.clear()
         done_flag = self._run_done
-        self._dirty = None
+        self._dirty, self._progress = None, None
 
         def events():
             try:
@@ -194,8 +195,8 @@ class SessionController(QObject):
             else:
                 if self._dirty is not None:
                     self._dirty.append((value.x_slice, value.y_slice))
-                done = int(value.maps.done.sum())
-                self.run_progress.emit(done, value.maps.done.size, value.eta_s)
+                # told with the redraws: a progress bar repaints itself at once on each new value
+                self._progress = (int(value.maps.done.sum()), value.maps.done.size, value.eta_s)
 
         def on_error(exc) -> None:
             if current():
@@ -224,6 +225,9 @@ class SessionController(QObject):
         dirty, self._dirty = self._dirty, []
         if dirty is None or dirty:
             self.maps_updated.emit(dirty)
+        progress, self._progress = self._progress, None
+        if progress is not None:
+            self.run_progress.emit(*progress)
 
     # clicks ----------------------------------------------------------------------------
     def request_pixel(self, x: int, y: int) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from mirabelle.errors import MirabelleError
 from mirabelle.memory import freeze_long_lived_objects
+from mirabelle.session.pixel import agrees_with_maps
 from mirabelle.ui import readout, settings, window_layout
 from mirabelle.ui.controller import SessionController
 from mirabelle.ui.controls import DisplayControls
@@ -273,7 +274,11 @@ class MainWindow(QMainWindow):
             done, total = int(maps.done.sum()), maps.done.size
             self.status.message("Kinematics done." if complete else f"Kinematics stopped: {done} of {total} pixels.",
                                 5000)
-        if self.state.selected_pixel is not None:
+        # the selected pixel again from the finished maps (its neighbours may flag it an outlier),
+        # unless it shows that already: the redraw would only delay a click made meanwhile
+        shown = self.spectrum_panel.pixel_data
+        if self.state.selected_pixel is not None and not (
+                shown is not None and (shown.x, shown.y) == self.state.selected_pixel and agrees_with_maps(shown, maps)):
             self.controller.request_pixel(*self.state.selected_pixel)
         self.inference_finished.emit(complete)
 

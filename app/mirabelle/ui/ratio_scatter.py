@@ -36,6 +36,7 @@ class RatioScatter(QWidget):
         self.window_mask: np.ndarray | None = None
         self.selection: np.ndarray | None = None
         self._tables_asked: set[float] = set()  # temperatures whose density table a worker computes
+        self._stale = False  # points set while hidden, drawn once shown
         self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "log [NII]6583/Hα (dex)")
@@ -73,7 +74,7 @@ class RatioScatter(QWidget):
     def set_ratios(self, log_nii_halpha: np.ndarray | None, log_sii_halpha: np.ndarray | None) -> None:
         """The two log-ratio maps ((nx, ny), dex; NaN where unknown)."""
         self.nii, self.sii = log_nii_halpha, log_sii_halpha
-        self.refresh()
+        self._refresh_when_seen()
 
     def set_doublet(self, sii_doublet: np.ndarray | None) -> None:
         """The [SII]6716/6731 map: the selection's electron density is given at the chosen T_e."""
@@ -94,7 +95,7 @@ class RatioScatter(QWidget):
         if not density_table_ready(temperature):  # PyNeb's first use: ~2-3 s of CPU, not on the GUI thread
             self.density_label.setText(f"[SII] 6716/6731 = {median:.2f}: n_e …")
             # and only once the panel is seen: its worker holds the GIL, and clicks would wait behind it
-            if temperature not in self._tables_asked and self.isVisible():
+            if temperature not in self._tables_asked and self.in_view():
                 self._tables_asked.add(temperature)
                 run_function(electron_density_cm3, 1.0, temperature,
                              on_return=lambda _n: isValid(self) and self._describe_selection(),
@@ -106,14 +107,33 @@ class RatioScatter(QWidget):
                 else f"[SII] 6716/6731 = {median:.2f}: beyond the density limits")
         self.density_label.setText(text)
 
+    def in_view(self) -> bool:
+        """Shown, and not behind another tab of the tool column (a tabbed dock stays 'visible')."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def came_into_view(self) -> None:
+        """Draw what waited while hidden: the points, then the electron density."""
+        if self._stale:
+            self._stale = False
+            self.refresh()  # describes the selection too
+        else:
+            self._describe_selection()
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        self._describe_selection()  # the electron density waits for the panel to be shown
+        self.came_into_view()
 
     def set_window(self, mask: np.ndarray | None) -> None:
         """Limit the points to ``mask`` ((nx, ny) bool: the pixels in view or in a region; None: all)."""
         self.window_mask = mask
-        self.refresh()
+        self._refresh_when_seen()
+
+    def _refresh_when_seen(self) -> None:
+        """A hidden diagram waits until shown: handing pyqtgraph 20,000 points takes 20-50 ms of
+        the GUI thread, which a click at the end of each run would queue behind."""
+        self._stale = not self.in_view() and self.nii is not None
+        if not self._stale:
+            self.refresh()
 
     def view_mask(self) -> np.ndarray | None:
         """(nx, ny) bool of the pixels inside the image view's visible range."""

@@ -80,6 +80,7 @@ class ViewerTools(QObject):
         self.moment_dock = add_tool_dock(window, "Line maps", self.moments)
         # the brushed selection is drawn on the image only while the diagram is in view
         self.ratio_dock.visibilityChanged.connect(self.ratios.overlay.setVisible)
+        self.ratio_dock.visibilityChanged.connect(lambda seen: seen and self.ratios.came_into_view())
         self.ratios.overlay.setVisible(False)
         self._build_menu()
         window.cube_opened.connect(self._on_cube_opened)
