@@ -24,7 +24,7 @@ def test_each_model_loads_and_its_card_is_checked():
     for name in sorted(names):
         model = load_model(name, threads=1)
         assert model.card["input"]["normalisation"] == "baseline-max" and model.card["input"]["sky"] == "fit"
-        out = model.predict(np.zeros((3, model.input_length), np.float32))
+        out = model.predict(np.zeros((3, model.input_length + model.reads_fwhm), np.float32))
         assert out.shape == (3, 4) and np.isfinite(out).all()
 
 

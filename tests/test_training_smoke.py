@@ -1,24 +1,28 @@
 """CI smoke test of the training pipeline: a few hundred spectra, one epoch, export, reload,
 predict, card fields and hash (never the full training)."""
 
+import dataclasses
 import hashlib
 import json
 
 import numpy as np
+import pytest
 from optional_deps import require
 
 require("torch", "train")  # the [train] extra: CI installs it, a user's light test run skips
 onnx = require("onnx", "train")
 
 from mirabelle.cli import main  # noqa: E402 - after the skip: mirabelle.training needs torch
-from mirabelle.inference.preprocess import prepare  # noqa: E402
+from mirabelle.inference.network import network_input  # noqa: E402
 from mirabelle.training.data import PRESETS, generate  # noqa: E402
 from mirabelle.training.train import train  # noqa: E402
 
 
-def test_smoke_training_exports_a_usable_model(tmp_path):
+@pytest.mark.parametrize("fwhm_input", [False, True], ids=["spectrum", "spectrum+fwhm"])
+def test_smoke_training_exports_a_usable_model(tmp_path, monkeypatch, fwhm_input):
     import onnxruntime as ort
 
+    monkeypatch.setitem(PRESETS, "smoke", dataclasses.replace(PRESETS["smoke"], fwhm_input=fwhm_input))
     lines = []
     card = train("smoke", tmp_path, size=300, epochs=1, seed=5, threads=1, log=lines.append, test_size=100)
     onnx_path = tmp_path / "smoke.onnx"
@@ -52,10 +56,13 @@ def test_smoke_training_exports_a_usable_model(tmp_path):
     (inp,), (out,) = sess.get_inputs(), sess.get_outputs()
     assert inp.name == "spectrum" and out.name == "kinematics"
     te = generate(64, PRESETS["smoke"], 123, test=True, vrange=200.0, keep_native=True)
-    values, axes, _, vsys, sky = te["native"][0]
-    x = prepare(values, axes, saved, vsys, sky)
-    assert x.shape == (64, length) and x.dtype == np.float32
-    np.testing.assert_array_equal(x, te["x"])  # training data went through the same prepare()
+    values, axes, fwhm, vsys, sky = te["native"][0]
+    x = network_input(saved, values, axes, vsys, sky, fwhm_cm1=fwhm)
+    assert x.shape == (64, length + fwhm_input) and x.dtype == np.float32
+    assert inp.shape[-1] == length + fwhm_input and bool(saved["input"].get("fwhm_input")) == fwhm_input
+    np.testing.assert_array_equal(x, te["x"])  # training data went through the same preparation
+    if fwhm_input:  # the last column: the sinc FWHM in model channels
+        np.testing.assert_allclose(x[:, -1], fwhm / step, rtol=1e-5)  # (vsys 0: no frame change)
     y = sess.run(None, {"spectrum": x})[0]
     assert y.shape == (64, 4) and y.dtype == np.float32
     assert np.isfinite(y).all()

@@ -28,9 +28,9 @@ def test_the_shipped_card_reads_as_a_table():
     assert rows["Model"] == "sn3-r5000, version 1.0.0"
     assert rows["Resolving power"] == "3,700 – 6,000"
     assert rows["Velocity range"] == "−800 … +800 km/s"
-    assert rows["Training set"] == "120,000 synthetic spectra, 16 epochs, seed 0"
+    assert rows["Training set"] == "300,000 synthetic spectra, 24 epochs, seed 0"
     assert rows["Test set"] == "5,000 held-out spectra, seed 90001"
-    assert rows["Velocity error"] == "RMSE 2.73 km/s, bias −0.02 km/s, 69 % within 1σ"
+    assert rows["Velocity error"] == "RMSE 2.69 km/s, bias +0.01 km/s, 69 % within 1σ"
     assert rows["ONNX sha256"] == card["onnx_sha256"][:16] + "…"
     html = about_html(card)
     assert "<table>" in html and "<td><b>Broadening range</b></td>" in html

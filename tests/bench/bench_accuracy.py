@@ -9,7 +9,7 @@ unsubtracted OH sky at a random systemic velocity (−1000…+5500 km/s) and wit
 continua carrying broad Hα absorption; side by side, RMSE and bias per parameter per SNR bin
 (5–10, 10–20, 20–30, all), and a summary table with the reference limits of
 ../shared/docs/cnn.md and the issue's targets:
-* ours: the ONNX network (onnxruntime, 2 threads) on ``preprocess.prepare`` output, with the
+* ours: the ONNX network (onnxruntime, 2 threads) on ``network.network_input`` output, with the
   1-sigma coverage of its errors;
 * LUCI peers of the same resolution from ../shared/peers/luci-sn3 (when present; run as
   ``run_peer.PeerModel(...).predict(axis, spectrum, frame='air')`` on each pixel's own axis,
@@ -21,7 +21,7 @@ continua carrying broad Hα absorption; side by side, RMSE and bias per paramete
   (flat priors, known noise), computed with mirabelle.lines.profiles.sincgauss on the native
   channels within 25 (R5000) / 40 (R2000) cm⁻¹ of the lines (the far sinc wings, which carry
   almost no information, are left out) on the first M spectra.
-Also prints ONNX throughput (spectra/s, 2 threads, batch 8192) with and without prepare().
+Also prints ONNX throughput (spectra/s, 2 threads, batch 8192) with and without the preparation.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ PEERS = Path(os.environ.get("MIRABELLE_PEERS", ROOT.parent / "shared" / "peers" 
 if not PEERS.exists():
     PEERS = Path("/work/shared/peers/luci-sn3")
 
-from mirabelle.inference.preprocess import prepare  # noqa: E402
+from mirabelle.inference.network import network_input  # noqa: E402
 from mirabelle.lines import C_KMS, line_position_cm1  # noqa: E402
 from mirabelle.lines.model import FREE_TO_LINES, REST  # noqa: E402
 from mirabelle.lines.profiles import sincgauss  # noqa: E402
@@ -265,7 +265,8 @@ def native_rows(te):
 
 
 def prepare_all(te, card):
-    return np.concatenate([prepare(values, axes, card, vsys, sky) for values, axes, _, vsys, sky in te["native"]])
+    return np.concatenate([network_input(card, values, axes, vsys, sky, fwhm_cm1=fwhm)
+                           for values, axes, fwhm, vsys, sky in te["native"]])
 
 
 def throughput(model_path, n=131072):
@@ -276,7 +277,7 @@ def throughput(model_path, n=131072):
     rng = np.random.default_rng(0)
     raw = (rng.normal(size=(n, ax.size)) + 10).astype(np.float32)
     sess = onnx_session(model_path)
-    L = card["input"]["axis_cm1"][2]
+    L = card["input"]["axis_cm1"][2] + bool(card["input"].get("fwhm_input"))
     x = rng.normal(size=(n, L)).astype(np.float32)
     run_onnx(sess, x[:8192])
     t = time.perf_counter()
@@ -284,7 +285,7 @@ def throughput(model_path, n=131072):
     net = n / (time.perf_counter() - t)
     t = time.perf_counter()
     for i in range(0, n, 8192):
-        sess.run(None, {"spectrum": prepare(raw[i:i + 8192], ax, card)})
+        sess.run(None, {"spectrum": network_input(card, raw[i:i + 8192], ax, fwhm_cm1=3.165)})
     both = n / (time.perf_counter() - t)
     print(f"{card['name']}: ONNX network {net:,.0f} spectra/s; prepare + network {both:,.0f} spectra/s "
           f"(2 threads, batch 8192, {ax.size}-channel calibrated spectra)")

@@ -376,14 +376,14 @@ def main() -> int:
     for _ in range(reps):
         spectrum = cube.spectrum(x, y)
     t_read = (time.perf_counter() - t) / reps
-    from mirabelle.inference.preprocess import prepare
+    from mirabelle.inference.network import predict_kinematics
     from mirabelle.inference.saliency import saliency
     from mirabelle.inference import runner
 
     axis, values = np.asarray(spectrum.axis_cm1), np.asarray(spectrum.values)
     t = time.perf_counter()
     for _ in range(reps):
-        out = model.predict(prepare(values[None], axis, model.card))[0]
+        out = predict_kinematics(model, values[None], axis, 0.0, cube.fwhm_cm1(x, y))[0]
     t_cnn = (time.perf_counter() - t) / reps
     session = window.controller.session
     solver = session._line_solver()

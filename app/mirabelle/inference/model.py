@@ -90,9 +90,11 @@ class KinematicsModel:
         if list(inputs) != ["spectrum"]:
             raise ModelError(f"{label}: expected one ONNX input named 'spectrum', found {sorted(inputs)}.")
         onnx_length = inputs["spectrum"].shape[-1]
-        if onnx_length != length:
+        extra = 1 if card["input"].get("fwhm_input") else 0  # the FWHM column (inference.network.network_input)
+        if onnx_length != length + extra:
             raise ModelError(
-                f"{label}: expected the ONNX input length to equal the card axis length {length}, found {onnx_length}."
+                f"{label}: expected the ONNX input length to equal the card axis length {length}"
+                + (" + 1 (the FWHM column)" if extra else "") + f", found {onnx_length}."
             )
         outputs = [o.name for o in self._session.get_outputs()]
         if "kinematics" not in outputs:
@@ -112,16 +114,21 @@ class KinematicsModel:
 
     @property
     def input_length(self) -> int:
-        """Number of input channels L."""
+        """Number of spectrum channels L of the input (a FWHM column follows them when `reads_fwhm`)."""
         return int(self.axis_cm1.size)
+
+    @property
+    def reads_fwhm(self) -> bool:
+        """Whether the network reads each spectrum's instrumental FWHM (card ``input.fwhm_input``)."""
+        return bool(self.card["input"].get("fwhm_input"))
 
     def predict(self, prepared: np.ndarray, batch: int = DEFAULT_BATCH) -> np.ndarray:
         """Run the network on prepared spectra.
 
         Parameters
         ----------
-        prepared : ndarray (N, L) float32
-            Output of :func:`mirabelle.inference.preprocess.prepare`.
+        prepared : ndarray (N, L) float32, or (N, L + 1) for models that read the FWHM
+            Output of :func:`mirabelle.inference.network.network_input`.
         batch : int
             Rows per onnxruntime call.
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from mirabelle.inference.model import KinematicsModel
-from mirabelle.inference.network import unit_sky
-from mirabelle.inference.preprocess import prepare
+from mirabelle.inference.network import network_input, unit_sky
 from mirabelle.lines import doppler_factor
 
 PERTURBATION = 0.05
@@ -37,7 +36,8 @@ def saliency(model: KinematicsModel, axis_cm1: np.ndarray, values: np.ndarray, v
         The spectrum (NaN allowed).
     vsys_kms, fwhm_cm1 : float
         The systemic velocity the maps' network saw the spectrum from (km/s) and the pixel's
-        sinc FWHM (cm⁻¹, for models that fit the OH sky), as ``predict_kinematics`` takes them.
+        sinc FWHM (cm⁻¹, for models that fit the OH sky or read the FWHM), as
+        ``predict_kinematics`` takes them.
 
     Returns
     -------
@@ -49,8 +49,9 @@ def saliency(model: KinematicsModel, axis_cm1: np.ndarray, values: np.ndarray, v
     """
     axis = np.asarray(axis_cm1, dtype=np.float64)
     sky, sky_index = unit_sky(model, axis, fwhm_cm1) or (None, None)
-    prepared = prepare(np.asarray(values, dtype=np.float32)[None, :], axis, model.card, vsys_kms, sky, sky_index)
-    length = prepared.shape[1]
+    prepared = network_input(model.card, np.asarray(values, dtype=np.float32)[None, :], axis, vsys_kms, sky,
+                             sky_index, fwhm_cm1)
+    length = model.input_length  # the spectrum's channels (a FWHM column after them is not perturbed)
     batch = np.repeat(prepared, length + 1, axis=0)
     batch[np.arange(1, length + 1), np.arange(length)] += np.float32(PERTURBATION)
     out = model.predict(batch, batch=length + 1).astype(np.float64)

@@ -1,7 +1,8 @@
 """Synthetic SN3 training / test spectra, built with the project's own line model.
 
 Every spectrum is made the way a SITELLE pixel is, then fed through
-``mirabelle.inference.preprocess.prepare`` exactly as inference does:
+``mirabelle.inference.network.network_input`` (``preprocess.prepare``, and the sinc FWHM column
+for presets with ``fwhm_input``) exactly as inference does:
 
 * Instrument: step 2943.025792 nm (M31 header), order 8; per spectrum a resolving power
   R (at Hα rest) and a calibration ``corr`` ~ U(1.00, 1.05) (per-pixel off-axis angle),
@@ -50,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mirabelle.inference.preprocess import prepare
+from mirabelle.inference.network import network_input
 from mirabelle.lines import C_KMS, HALPHA_CM1, NII_AMPLITUDE_RATIO, REST_NM, SN3_BAND_NM, compose_velocities
 from mirabelle.lines import doppler_factor, line_position_cm1
 from mirabelle.lines.model import REST
@@ -86,6 +87,7 @@ class Preset:
     align_tol_channels: float = 1.6  # a coarse shift this close to the truth is a right alignment
     normalisation: str = "baseline-max"
     sky_fit: bool = True  # prepare() fits and subtracts the OH sky
+    fwhm_input: bool = False  # the network reads each spectrum's sinc FWHM (inference.network.network_input)
     # smooth baseline removed by prepare(): a broader one costs the lines less (the matched filter
     # loses ~10 % SNR at 10 cm⁻¹ at R 5000, ten times more false peaks at SNR 5) and still takes
     # out most of a stellar Hα absorption (sigma 12-58 cm⁻¹); measured on the coarse stage
@@ -100,16 +102,16 @@ PRESETS = {
                         train_size=40_000, epochs=10, align_tol_channels=4.0, template_scale=0.8,
                         hidden=(256, 128), baseline_sigma_cm1=40.0),
     "sn3-r2000": Preset("sn3-r2000", (1400, 2700), (1800, 2000), 3.0, 32.0, window_margin_cm1=40.0,
-                        train_size=80_000, epochs=12, template_scale=0.8, hidden=(256, 128),
-                        baseline_sigma_cm1=25.0),
+                        train_size=300_000, epochs=24, template_scale=0.8, hidden=(512, 256),
+                        baseline_sigma_cm1=25.0, fwhm_input=True),
     "sn3-r3000": Preset("sn3-r3000", (2500, 3900), (2900, 3100), 2.4, 24.0, window_margin_cm1=32.0,
-                        train_size=70_000, epochs=12, hidden=(256, 128)),
+                        train_size=300_000, epochs=24, hidden=(512, 256), fwhm_input=True),
     "sn3-r5000": Preset("sn3-r5000", (3700, 6000), (4800, 5000), 1.6, 20.0, window_margin_cm1=32.0,
-                        train_size=120_000, epochs=16, cls_weight=2.0, hidden=(256, 128)),
+                        train_size=300_000, epochs=24, cls_weight=2.0, hidden=(512, 256), fwhm_input=True),
     "sn3-r7000": Preset("sn3-r7000", (5800, 8300), (6900, 7100), 1.2, 16.0, window_margin_cm1=24.0,
-                        train_size=50_000, epochs=10, cls_weight=2.0, hidden=(256, 128)),
+                        train_size=200_000, epochs=20, cls_weight=2.0, hidden=(384, 192), fwhm_input=True),
     "sn3-r9600": Preset("sn3-r9600", (8000, 10600), (9500, 9700), 0.9, 14.0, window_margin_cm1=20.0,
-                        train_size=50_000, epochs=10, cls_weight=2.0, hidden=(256, 128)),
+                        train_size=200_000, epochs=20, cls_weight=2.0, hidden=(384, 192), fwhm_input=True),
     "smoke": Preset("smoke", (4400, 5400), (4800, 5000), 1.8, 20.0, train_size=400, epochs=1,
                     test_size=200, hidden=(32, 16)),
 }
@@ -256,7 +258,7 @@ def generate_clean(n, preset: Preset, seed: int, chunk: int = 2000) -> dict:
     out["values"] = np.empty((n, m), np.float32)
     if preset.sky_fit:
         out["sky"] = np.empty((n, m), np.float32)
-    for key in ("start", "dstep", "r_true"):
+    for key in ("start", "dstep", "r_true", "fwhm"):
         out[key] = np.empty(n)
     out["k0"] = np.empty(n, np.int64)
     for i in range(0, n, chunk):
@@ -265,14 +267,15 @@ def generate_clean(n, preset: Preset, seed: int, chunk: int = 2000) -> dict:
         out["values"][i:i + chunk] = c["values"]
         if preset.sky_fit:
             out["sky"][i:i + chunk] = c["sky"]
-        for key in ("start", "dstep", "k0", "r_true"):
+        for key in ("start", "dstep", "k0", "r_true", "fwhm"):
             out[key][i:i + chunk] = c[key]
     out["y"] = np.stack([params["velocity"], params["broadening"]], 1).astype(np.float32)
     return out
 
 
 def noisy_prepared(clean: dict, rng, card=None, preset: Preset | None = None, chunk: int = 20000) -> np.ndarray:
-    """Fresh noise (and the fixed NaN edges) on the clean spectra, then prepare(): (n, L) float32."""
+    """Fresh noise (and the fixed NaN edges) on the clean spectra, then the network's input:
+    (n, L) float32 (L + 1 with the FWHM column)."""
     card = make_card_stub(preset) if card is None else card
     n, m = clean["values"].shape
     xs = []
@@ -283,7 +286,8 @@ def noisy_prepared(clean: dict, rng, card=None, preset: Preset | None = None, ch
         add_noise(values, clean["snr"][sl], clean["nan_lo"][sl], clean["nan_hi"][sl], rng)
         axes = clean["start"][sl, None] + clean["dstep"][sl, None] * (clean["k0"][sl, None] + ks)
         sky = clean["sky"][sl] if "sky" in clean else None
-        xs.append(prepare(values.astype(np.float32), axes, card, clean["vsys"][sl], sky))
+        xs.append(network_input(card, values.astype(np.float32), axes, clean["vsys"][sl], sky,
+                                fwhm_cm1=clean["fwhm"][sl]))
     return np.concatenate(xs)
 
 
@@ -306,12 +310,14 @@ def make_card_stub(preset: Preset) -> dict:
         inputs["baseline_sigma_cm1"] = preset.baseline_sigma_cm1
     if preset.sky_fit:
         inputs["sky"] = "fit"
+    if preset.fwhm_input:
+        inputs["fwhm_input"] = "sinc FWHM in model channels (network frame), one column after the spectrum"
     return {"input": inputs}
 
 
 def generate(n, preset: Preset, seed: int, test: bool = False, vrange=None, chunk: int = 2000,
              keep_native: bool = False, variant: str = "clean"):
-    """n prepared spectra: dict with x (n, L) float32, y (n, 2) float32 [v, b] (network frame), and
+    """n prepared spectra: dict with x (n, L) float32 (the network's input: L + 1 with the FWHM column), y (n, 2) float32 [v, b] (network frame), and
     the params; ``native`` (with ``keep_native``): (values, axes, fwhm, vsys, unit sky) per chunk."""
     rng = np.random.default_rng(seed)
     params = draw_params(rng, n, preset, test=test, vrange=vrange, variant=variant)
@@ -322,11 +328,11 @@ def generate(n, preset: Preset, seed: int, test: bool = False, vrange=None, chun
         sub = {k: v[i:i + chunk] for k, v in params.items()}
         values, axes, fwhm, r, sky = native_spectra(sub, preset, rng)
         r_true[i:i + chunk] = r
-        xs.append(prepare(values, axes, card, sub["vsys"], sky))
+        xs.append(network_input(card, values, axes, sub["vsys"], sky, fwhm_cm1=fwhm))
         if keep_native:
             natives.append((values, axes, fwhm, sub["vsys"], sky))
     out = dict(params)
-    out["x"] = np.concatenate(xs) if xs else np.zeros((0, card["input"]["axis_cm1"][2]), np.float32)
+    out["x"] = np.concatenate(xs) if xs else np.zeros((0, card["input"]["axis_cm1"][2] + preset.fwhm_input), np.float32)
     out["y"] = np.stack([params["velocity"], params["broadening"]], 1).astype(np.float32)
     out["r_true"] = r_true
     if keep_native:

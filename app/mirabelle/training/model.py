@@ -20,6 +20,9 @@ Coarse-to-fine, all inside one graph whose input is the prepared spectrum (batch
    [NII]6583 or [NII]6548, ±1 channel), and the candidate with the larger logit wins — at
    SNR ~5 with [NII]6583 ≈ Hα the matched filter alone picks the wrong line ~1e-4 of the time.
    Output ``kinematics`` (batch, 4): v, broadening, v_err, b_err (km/s).
+4. Models with ``fwhm_input`` read one more input column after the spectrum, the sinc FWHM in
+   model channels, and give it to the MLP: the instrumental width need not be guessed from the
+   line shape across the model's resolution range.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from mirabelle.lines import C_KMS, REST_NM, line_position_cm1, velocity_from_pos
 from mirabelle.lines import HALPHA_CM1 as HA
 
 TEMPLATE_AMPS = {"NII6548": 0.4 / 2.95, "Halpha": 1.0, "NII6583": 0.4, "SII6716": 0.25, "SII6731": 0.2}
+FWHM_CENTRE_CHANNELS = 2.0
+"""Subtracted from the FWHM input (model channels: ~1.5-2.5 over a model's range) to centre it."""
 V_SCALE = 20.0
 B_SCALE = 25.0
 
@@ -79,9 +84,11 @@ def build_geometry(axis_spec, margin_cm1: float, vmax: float, template_width_cm1
 
 
 class KinematicsNet(nn.Module):
-    def __init__(self, geometry: dict, hidden=(256, 128), vmax: float = 800.0):
+    def __init__(self, geometry: dict, hidden=(256, 128), vmax: float = 800.0, fwhm_input: bool = False):
         super().__init__()
         g = geometry
+        self.channels = int(g["bank"].shape[0])
+        self.fwhm_input = bool(fwhm_input)  # a last input column holds the sinc FWHM (model channels)
         self.register_buffer("bank", torch.from_numpy(g["bank"]))
         self.register_buffer("v_j", torch.from_numpy(g["v_j"]))
         self.register_buffer("start_h", torch.from_numpy(g["start_h"].astype(np.int64)))
@@ -94,7 +101,7 @@ class KinematicsNet(nn.Module):
         self.register_buffer("alias_margin", torch.tensor(0.0))
         self.chan_kms = float(g["chan_kms"])
         self.vmax = float(vmax)
-        n_in = g["wh"] + g["ws"] + 4
+        n_in = g["wh"] + g["ws"] + 4 + self.fwhm_input
         layers = []
         for h in hidden:
             layers += [nn.Linear(n_in, h), nn.ReLU()]
@@ -118,13 +125,15 @@ class KinematicsNet(nn.Module):
         s2 = torch.gather(score, 1, j2.unsqueeze(1))
         return j1, j2, s1, s2
 
-    def features(self, x, j, s_own, s_other):
+    def features(self, x, j, s_own, s_other, fwhm=None):
         idx_h = self.start_h[j].unsqueeze(1) + self.ar_h.unsqueeze(0)
         idx_s = self.start_s[j].unsqueeze(1) + self.ar_s.unsqueeze(0)
         vj = self.v_j[j]
-        f = torch.cat([torch.gather(x, 1, idx_h), torch.gather(x, 1, idx_s),
-                       self.frac_s[j].unsqueeze(1), (vj / self.vmax).unsqueeze(1), s_own, s_other], dim=1)
-        return f, vj
+        parts = [torch.gather(x, 1, idx_h), torch.gather(x, 1, idx_s),
+                 self.frac_s[j].unsqueeze(1), (vj / self.vmax).unsqueeze(1), s_own, s_other]
+        if fwhm is not None:
+            parts.append(fwhm - FWHM_CENTRE_CHANNELS)
+        return torch.cat(parts, dim=1), vj
 
     def head(self, f, vj):
         o = self.mlp(f)
@@ -135,11 +144,13 @@ class KinematicsNet(nn.Module):
         return v, b, lv, lb, o[:, 4], vj
 
     def forward_both(self, x):
+        fwhm = x[:, self.channels:self.channels + 1] if self.fwhm_input else None
+        x = x[:, :self.channels]
         j1, j2, s1, s2 = self.candidates(x)
         n = x.shape[0]
         # features gathered per candidate (no copy of x), one MLP pass on both
-        f1, v1 = self.features(x, j1, s1, s2)
-        f2, v2 = self.features(x, j2, s2, s1)
+        f1, v1 = self.features(x, j1, s1, s2, fwhm)
+        f2, v2 = self.features(x, j2, s2, s1, fwhm)
         out = self.head(torch.cat([f1, f2], 0), torch.cat([v1, v2], 0))
         return [t[:n] for t in out], [t[n:] for t in out]
 

@@ -152,7 +152,7 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
     width = math.sqrt((fwhm_mid / 2.355) ** 2 + (fwhm_mid * 0.4) ** 2) * preset.template_scale
     window_margin = preset.margin_cm1 if preset.window_margin_cm1 is None else preset.window_margin_cm1
     geom = build_geometry(spec, window_margin, preset.vmax, width)
-    net = KinematicsNet(geom, hidden=hidden, vmax=preset.vmax)
+    net = KinematicsNet(geom, hidden=hidden, vmax=preset.vmax, fwhm_input=preset.fwhm_input)
     card_stub = make_card_stub(preset)
     ytr = torch.from_numpy(tr["y"])
     xva = torch.from_numpy(va["x"])
@@ -210,7 +210,9 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
                                   "sigma * sqrt((1 - b)/(1 + b)), b = vsys/c; channels observed outside "
                                   "band_cm1 are NaN; linear resampling onto the axis; straight continuum c "
                                   "fitted on the continuum_cm1 ranges; NaN -> c; smooth baseline (gaussians "
-                                  "of baseline_sigma_cm1) removed from y - c; divided by its maximum"),
+                                  "of baseline_sigma_cm1) removed from y - c; divided by its maximum"
+                                  + ("; then the sinc FWHM / axis step / doppler factor as one more column "
+                                     "(mirabelle.inference.network.network_input)" if preset.fwhm_input else "")),
         "output": {"names": ["velocity_kms", "broadening_kms", "velocity_err_kms", "broadening_err_kms"]},
         "ranges": {"velocity_kms": [-preset.vmax, preset.vmax], "broadening_kms": [0.0, preset.bmax],
                    "snr": [5.0, 100.0]},
@@ -235,7 +237,7 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
                      "generation_s": round(t_gen, 1), "training_s": round(t_train, 1)},
         "test": {},
     }
-    export_onnx(net, spec[2], onnx_path, card=None)
+    export_onnx(net, spec[2] + preset.fwhm_input, onnx_path, card=None)
     for label, (te, tseed, vr, variant) in tests.items():
         pred = onnx_predict(onnx_path, te["x"])
         with torch.no_grad():
@@ -255,7 +257,7 @@ def train(preset_name: str, out_dir, size: int | None = None, epochs: int | None
     card["test"]["size"] = test_size
     card["test"]["seed"] = preset.test_seed
     card["test"]["metrics"] = card["test"]["v200"]["metrics"]["all"]
-    export_onnx(net, spec[2], onnx_path, card=card)
+    export_onnx(net, spec[2] + preset.fwhm_input, onnx_path, card=card)
     card["onnx_sha256"] = sha256(onnx_path)
     (out_dir / f"{name}.json").write_text(json.dumps(card, indent=1, sort_keys=True) + "\n")
     if cache_dir is not None:

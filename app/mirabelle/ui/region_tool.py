@@ -100,9 +100,9 @@ def _model_at_cnn_kinematics(cube, mask, spectrum, model, vsys_kms: float):
     from mirabelle.session.pixel import KINEMATIC_KEYS, solved_pixel
 
     values = np.where(np.isfinite(spectrum.values), spectrum.values, 0.0)
-    kinematics = dict(zip(KINEMATIC_KEYS, (float(v) for v in
-                                           predict_kinematics(model, values[None, :], spectrum.axis_cm1, vsys_kms)[0])))
-    fwhm = float(np.mean(cube.fwhm_map_cm1()[mask]))
+    fwhm = float(np.mean(cube.fwhm_map_cm1()[mask]))  # the network fits the sky (and may read the width) at it
+    kinematics = dict(zip(KINEMATIC_KEYS, (float(v) for v in predict_kinematics(
+        model, values[None, :], spectrum.axis_cm1, vsys_kms, fwhm)[0])))
     result = solved_pixel(0, 0, spectrum.axis_cm1, values, kinematics, fwhm)
     if result.curve is None:
         return None, kinematics
