@@ -90,7 +90,7 @@ class KinematicsModel:
         if list(inputs) != ["spectrum"]:
             raise ModelError(f"{label}: expected one ONNX input named 'spectrum', found {sorted(inputs)}.")
         onnx_length = inputs["spectrum"].shape[-1]
-        extra = 1 if card["input"].get("fwhm_input") else 0  # the FWHM column (inference.network.network_input)
+        extra = int(self.reads_fwhm)  # the FWHM column (inference.network.network_input)
         if onnx_length != length + extra:
             raise ModelError(
                 f"{label}: expected the ONNX input length to equal the card axis length {length}"

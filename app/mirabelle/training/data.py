@@ -317,8 +317,8 @@ def make_card_stub(preset: Preset) -> dict:
 
 def generate(n, preset: Preset, seed: int, test: bool = False, vrange=None, chunk: int = 2000,
              keep_native: bool = False, variant: str = "clean"):
-    """n prepared spectra: dict with x (n, L) float32 (the network's input: L + 1 with the FWHM column), y (n, 2) float32 [v, b] (network frame), and
-    the params; ``native`` (with ``keep_native``): (values, axes, fwhm, vsys, unit sky) per chunk."""
+    """n prepared spectra: dict with x (n, L) float32 (the network's input: L + 1 with the FWHM
+    column), y (n, 2) float32 [v, b] (network frame), and the params; ``native`` (with ``keep_native``): (values, axes, fwhm, vsys, unit sky) per chunk."""
     rng = np.random.default_rng(seed)
     params = draw_params(rng, n, preset, test=test, vrange=vrange, variant=variant)
     card = make_card_stub(preset)
