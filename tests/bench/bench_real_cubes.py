@@ -34,6 +34,7 @@ CASES = {
     "R3000": dict(resolution=3000.0),
     "R7000": dict(resolution=7000.0),
     "R9600": dict(resolution=9600.0),
+    "R2000 (reference)": dict(resolution=2000.0),
     "R5000 (reference)": dict(resolution=5000.0),
     "vsys +1500": dict(resolution=5000.0, systemic_velocity=1500.0),
     "vsys +4500": dict(resolution=5000.0, systemic_velocity=4500.0),
