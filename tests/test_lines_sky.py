@@ -52,3 +52,23 @@ def test_sky_on_per_pixel_axes_and_its_fitted_amplitude():
     values[1, :20] = np.nan
     np.testing.assert_allclose(sky_amplitudes(values, template), 2.5, atol=0.02)
     assert sky_amplitudes(7.0 + 0 * values, template) == pytest.approx([0, 0, 0], abs=1e-6)
+
+
+def test_sky_amplitudes_of_float32_tiles_with_shared_templates():
+    """A tile names each row's template among a few (one per FWHM bin): the amplitudes are those
+    of each row fitted alone, in float32 as in float64, with or without NaN channels."""
+    from mirabelle.lines.sky import sky_amplitudes
+
+    axis = np.arange(14600.0, 15440.0, 1.4)
+    templates = np.stack([sky_spectrum(axis, fwhm) for fwhm in (2.9, 3.0, 3.1)])
+    rng = np.random.default_rng(5)
+    index = rng.integers(0, 3, 40)
+    truth = rng.uniform(0.0, 4.0, 40)
+    values = truth[:, None] * templates[index] + 5.0 + rng.normal(0, 0.01, (40, axis.size))
+    values[3, :30] = np.nan
+    shared = sky_amplitudes(values.astype(np.float32), templates, index)
+    alone = [sky_amplitudes(values[k:k + 1], templates[index[k]])[0] for k in range(40)]
+    np.testing.assert_allclose(shared, alone, atol=1e-4)
+    np.testing.assert_allclose(shared, truth, atol=0.01)
+    per_row = sky_amplitudes(values.astype(np.float32), templates[index])  # one template per row
+    np.testing.assert_allclose(per_row, alone, atol=1e-4)
