@@ -234,18 +234,25 @@ def bench_set(model_path, preset_name, vrange, n, n_limit, n_peer, peers, seed_o
 
 def valid_priors(te, card, pred) -> np.ndarray:
     """The priors the whole-cube runner keeps (no quality bit): Hα SNR ≥ 3 from the line solve
-    at the predicted kinematics, velocity and broadening inside the model's ranges (± 1 sigma)."""
+    at the predicted kinematics (in the observed frame, on the spectrum less its fitted OH sky, as
+    ``runner._process`` does), velocity and broadening inside the model's ranges (± 1 sigma)."""
     from mirabelle.inference.linefit import LineSolver
     from mirabelle.inference.runner import SNR_THRESHOLD
+    from mirabelle.lines import compose_velocities
+    from mirabelle.lines.sky import sky_amplitudes
     v_lo, v_hi = card["ranges"]["velocity_kms"]
     b_hi = card["ranges"]["broadening_kms"][1]
     snr_halpha, edge, start = [], [], 0
-    for values, axes, fwhm, _, _ in te["native"]:  # chunks differ in their channel count
+    for values, axes, fwhm, vsys, sky in te["native"]:  # chunks differ in their channel count
         step = (axes[:, -1] - axes[:, 0]) / (axes.shape[1] - 1)
-        solver = LineSolver((step.min(), step.max()), (fwhm.min(), fwhm.max()), (v_lo * 1.1, v_hi * 1.1),
-                            (0.0, 1.5 * b_hi))
+        vsys = np.broadcast_to(np.asarray(vsys, np.float64), (len(values),))
         chunk = pred[start:start + len(values)]
-        lines = solver.solve(values, axes[:, 0], step, fwhm, chunk[:, 0], chunk[:, 1])
+        observed = compose_velocities(vsys, chunk[:, 0].astype(np.float64))
+        if sky is not None and card["input"].get("sky") == "fit":
+            values = values - sky * sky_amplitudes(values, sky)[:, None].astype(np.float32)
+        solver = LineSolver((step.min(), step.max()), (fwhm.min(), fwhm.max()),
+                            (min(observed.min(), v_lo) - 100.0, max(observed.max(), v_hi) + 100.0), (0.0, 1.5 * b_hi))
+        lines = solver.solve(values, axes[:, 0], step, fwhm, observed, chunk[:, 1])
         snr_halpha.append(lines.snr_halpha)
         edge.append(lines.edge)
         start += len(values)
