@@ -43,6 +43,23 @@ def test_amplitudes_noise_and_snr_at_the_true_kinematics():
     assert not solution.edge.any()
 
 
+def test_a_stellar_halpha_absorption_under_the_lines_is_fitted_beside_them():
+    """A continuum of 5 x Hα whose broad absorption (sigma 5-25 Å, depth up to a third) sits under
+    the emission: Hα is still found, at its amplitude, and not taken for an absorption line."""
+    from mirabelle.synthetic.contaminants import stellar_spectra
+
+    axis, fwhm, velocity, broadening, amplitudes, spectra = _spectra(400, noise=0.3, seed=3)
+    rng = np.random.default_rng(4)
+    level = 5.0 * amplitudes[:, 1]
+    spectra = spectra + stellar_spectra(axis, velocity, level, rng.uniform(-0.3, 0.3, 400),
+                                        rng.uniform(0.2, 1 / 3, 400), rng.uniform(5, 25, 400)).astype(np.float32)
+    step = axis[1] - axis[0]
+    solver = LineSolver((step, step), (fwhm, fwhm), (-800, 800), (0, 75))
+    solution = solver.solve(spectra, axis[0], step, fwhm, velocity, broadening)
+    assert (solution.snr_halpha >= 3).mean() > 0.99
+    assert np.median(np.abs(solution.amplitudes[:, 1] / amplitudes[:, 1] - 1)) < 0.05
+
+
 def test_nan_channels_and_rows():
     axis, fwhm, velocity, broadening, amplitudes, spectra = _spectra(50, noise=0.1)
     spectra[:, ::7] = np.nan

@@ -38,7 +38,8 @@ def test_scaled_cube_gives_the_same_kinematics_snr_score_and_quality(synthetic_c
     reference = _maps(synthetic_cube_path, sensitive_model)
     scaled = _maps(_scaled_copy(synthetic_cube_path, tmp_path / "scaled.hdf5", factor), sensitive_model)
     valid = reference.valid_mask()
-    assert valid.mean() > 0.5 and np.ptp(reference.velocity[valid]) > 1.0  # the model does see the data
+    # the model does see the data; its kinematics are off, and the line check flags about half
+    assert valid.mean() > 0.4 and np.ptp(reference.velocity[valid]) > 1.0
     np.testing.assert_array_equal(scaled.quality, reference.quality)
     for name in ("velocity", "broadening", "velocity_err", "broadening_err"):
         np.testing.assert_allclose(getattr(scaled, name)[valid], getattr(reference, name)[valid],

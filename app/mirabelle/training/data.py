@@ -92,8 +92,8 @@ class Preset:
     # loses ~10 % SNR at 10 cm⁻¹ at R 5000, ten times more false peaks at SNR 5) and still takes
     # out most of a stellar Hα absorption (sigma 12-58 cm⁻¹); measured on the coarse stage. The
     # shipped models use 30-45 cm⁻¹: against 20-25, their test-set broadening RMSE is 4-8 % lower
-    # (R 5000: 4.07 -> 3.85 km/s); on stellar continua 0.1-0.2 % more spectra then fail the line
-    # check (5-12 in 5000 rather than 0-4), and the runner flags them
+    # (R 5000: 4.07 -> 3.85 km/s); on stellar continua the networks then miss 5-12 spectra in 5000
+    # (noise peaks, aliases) rather than 0-4
     baseline_sigma_cm1: float = 20.0
 
 
