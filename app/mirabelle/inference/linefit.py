@@ -8,7 +8,7 @@ of ``TROUGH_SIGMA_ANGSTROM`` at Hα, where they are much wider than the lines) a
 [SII] doublet (free: 6716, 6731, a constant continuum), each a batched normal-equation solve on
 templates read from :class:`~mirabelle.inference.templates.ChannelProfiles`. Without the
 troughs, a stellar continuum of 5 × Hα with its absorption left 89-96 % of a cube's pixels with a
-valid prior (the absorption lowered Hα or read as an absorption line); with it, 99.5-100 %.
+valid prior (the absorption lowered Hα or read as an absorption line); with them, 99.5-100 %.
 
 Noise ``σ``: RMS of the first differences of the spectrum over channels no line can reach
 (velocity range + margins), divided by √2 (per channel, spectrum units); Hα SNR = Hα
@@ -180,8 +180,9 @@ class LineSolver:
         t_a = self.table.gather(row[:, GROUP_A], (win_a[:, None] - k0[:, GROUP_A]), self.length_a)
         t_b = self.table.gather(row[:, GROUP_B], (win_b[:, None] - k0[:, GROUP_B]), self.length_b)
         nii = t_a[:, 2] + t_a[:, 0] * np.float32(1.0 / NII_AMPLITUDE_RATIO)
-        troughs = [_trough(win_a, self.length_a, start, step, position[:, HALPHA], fwhm, sigma)
-                   for sigma in TROUGH_SIGMA_ANGSTROM]
+        halpha = position[:, HALPHA]
+        troughs = [_trough(win_a, self.length_a, start, step, halpha, fwhm, s) for s in TROUGH_SIGMA_ANGSTROM]
+        troughs = [trough for trough in troughs if trough is not None]
         coef_a, used_a, clean_a = _solve_lines(y_a, (t_a[:, 1], nii, *troughs))
         coef_b, _, _ = _solve_lines(y_b, (t_b[:, 0], t_b[:, 1]))
         smooth_a = coef_a[:, -1:].astype(np.float32)  # window A's continuum, with the troughs
@@ -333,14 +334,17 @@ def _absorption_snr(residual: np.ndarray, noise: np.ndarray, snr: np.ndarray) ->
 
 
 def _trough(first: np.ndarray, length: int, start: np.ndarray, step: np.ndarray, halpha_cm1: np.ndarray,
-            fwhm: np.ndarray, sigma_angstrom: float) -> np.ndarray:
+            fwhm: np.ndarray, sigma_angstrom: float) -> np.ndarray | None:
     """(N, length) float32 unit gaussian of ``sigma_angstrom`` at Hα on window A's channels: a
     stellar Hα absorption, fitted beside the lines; zero where it is not ``TROUGH_MIN_FWHM`` sinc
-    FWHMs wide (there it would take the emission line's own flux)."""
+    FWHMs wide (there it would take the emission line's own flux); None where no row is."""
     sigma = sigma_angstrom * halpha_cm1 ** 2 * 1e-8
+    wide = sigma >= TROUGH_MIN_FWHM * fwhm
+    if not wide.any():
+        return None
     wavenumber = start[:, None] + step[:, None] * (first[:, None] + np.arange(length))
     shape = np.exp(-0.5 * ((wavenumber - halpha_cm1[:, None]) / sigma[:, None]) ** 2)
-    return (shape * (sigma >= TROUGH_MIN_FWHM * fwhm)[:, None]).astype(np.float32)
+    return (shape * wide[:, None]).astype(np.float32)
 
 
 def _solve_lines(y: np.ndarray, templates: tuple[np.ndarray, ...]):
